@@ -1,0 +1,139 @@
+//! Builds the Pingora `Server` from a validated config: proxy listeners, the
+//! metrics endpoint, the demo upstream, and background services (health
+//! checks, SIGHUP reload).
+
+use crate::config::Config;
+use crate::proxy::EdgeProxy;
+use crate::snapshot::{Shared, Snapshot, SnapshotError};
+use crate::telemetry::{endpoint::Endpoint, metrics};
+use async_trait::async_trait;
+use pingora_core::apps::http_app::HttpServer;
+use pingora_core::server::configuration::{Opt, ServerConf};
+use pingora_core::server::{Server, ShutdownWatch};
+use pingora_core::services::background::{background_service, BackgroundService};
+use pingora_core::services::listening::Service;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Pingora's own process options from the CLI.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessOpts {
+    /// Take over listeners from a running process (`-u`).
+    pub upgrade: bool,
+    /// Run in the background (`-d`).
+    pub daemon: bool,
+}
+
+/// Builds the server. The returned server is ready for `run_forever`.
+pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError> {
+    let mut conf = ServerConf::new().expect("default server conf");
+    let s = &config.server;
+    conf.pid_file = s.pid_file.clone();
+    conf.upgrade_sock = s.upgrade_sock.clone();
+    conf.grace_period_seconds = Some(s.grace_period.as_secs());
+    conf.graceful_shutdown_timeout_seconds = Some(s.graceful_shutdown_timeout.as_secs());
+    conf.error_log = s.error_log.clone();
+    conf.threads = s.threads;
+    let opt = Opt { upgrade: opts.upgrade, daemon: opts.daemon, nocapture: false, test: false, conf: None };
+    let mut server = Server::new_with_opt_and_conf(opt, conf);
+    server.bootstrap();
+
+    metrics::init();
+    let listeners = config.listeners.clone();
+    let metrics_addr = config.metrics;
+    let demo = config.demo_upstream;
+    let shared = Shared::new(Snapshot::build(config, None)?);
+
+    for (i, l) in listeners.iter().enumerate() {
+        let proxy = EdgeProxy { shared: shared.clone(), tls: false };
+        let mut svc = pingora_proxy::http_proxy_service_with_name(&server.configuration, proxy, &format!("proxy-{i}"));
+        svc.add_tcp(&l.address.to_string());
+        svc.threads = Some(l.threads);
+        server.add_service(svc);
+    }
+    if let Some(addr) = metrics_addr {
+        let mut svc = Service::new("metrics".into(), HttpServer::new_app(Endpoint { shared: shared.clone() }));
+        svc.add_tcp(&addr.to_string());
+        svc.threads = Some(1);
+        server.add_service(svc);
+    }
+    if let Some(addr) = demo {
+        let mut svc = Service::new("demo-upstream".into(), HttpServer::new_app(crate::demo::Echo));
+        svc.add_tcp(&addr.to_string());
+        svc.threads = Some(1);
+        server.add_service(svc);
+    }
+    server.add_service(background_service("health-checks", HealthChecks { shared: shared.clone() }));
+    server.add_service(background_service("reload", Reloader { shared }));
+    Ok(server)
+}
+
+/// Runs every pool's active health checks at its interval.
+struct HealthChecks {
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl BackgroundService for HealthChecks {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        loop {
+            let snap = self.shared.load();
+            for pool in snap.pools.values() {
+                let pool = pool.clone();
+                tokio::spawn(async move {
+                    if pool.check_if_due().await {
+                        for (addr, healthy) in pool.health() {
+                            metrics::UPSTREAM_HEALTHY
+                                .with_label_values(&[pool.name(), &addr.to_string()])
+                                .set(i64::from(healthy));
+                        }
+                    }
+                });
+            }
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    }
+}
+
+/// Re-reads the config on SIGHUP; a bad file is logged and the old config keeps serving.
+struct Reloader {
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl BackgroundService for Reloader {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            log::error!("cannot install the SIGHUP handler; live reload is disabled");
+            return;
+        };
+        log::info!("SIGHUP reloads the config");
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = hup.recv() => self.reload(),
+            }
+        }
+    }
+}
+
+impl Reloader {
+    fn reload(&self) {
+        let shared = self.shared.clone();
+        // Building pools resolves names (blocking DNS): keep it off the runtime threads.
+        std::thread::spawn(move || match shared.reload() {
+            Ok(v) => {
+                metrics::RELOADS.with_label_values(&["ok"]).inc();
+                log::info!("config reloaded: version {v} is serving");
+            }
+            Err(e) => {
+                metrics::RELOADS.with_label_values(&["error"]).inc();
+                log::error!("config reload rejected, the old config keeps serving: {e}");
+            }
+        });
+    }
+}

@@ -1,0 +1,166 @@
+//! The command line: `run`, `check`, `reload`. Commands only parse and call
+//! into the library.
+
+use crate::bootstrap::{self, ProcessOpts};
+use crate::config::{self, Config};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Rampart: an edge reverse proxy with a built-in web application firewall.
+#[derive(Parser, Debug)]
+#[command(name = "rampart", version, about, long_about = None, after_help = "Examples:\n  rampart run -c conf/rampart.yaml        start the proxy\n  rampart check -c conf/rampart.yaml      validate a config and print a summary\n  rampart reload -c conf/rampart.yaml     make the running proxy re-read its config\n  rampart run -u -d -c conf/rampart.yaml  graceful upgrade: take over from a running process\n\nEnvironment overrides: RAMPART_LISTEN, RAMPART_METRICS_LISTEN, RAMPART_LOG_LEVEL,\nRAMPART_PID_FILE, RAMPART_UPGRADE_SOCK, RAMPART_ACCESS_LOG (see conf/README.md).")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the proxy.
+    Run {
+        /// Config file.
+        #[arg(short, long, default_value = "conf/rampart.yaml")]
+        config: PathBuf,
+        /// Graceful upgrade: take the listening sockets over from the running
+        /// process (then send it SIGQUIT).
+        #[arg(short, long)]
+        upgrade: bool,
+        /// Run in the background (writes the pid file).
+        #[arg(short, long)]
+        daemon: bool,
+        /// Test the config and exit (like `check`).
+        #[arg(short, long)]
+        test: bool,
+    },
+    /// Validate a config file and print a summary; exit code 0 when valid, 1 otherwise.
+    Check {
+        /// Config file.
+        #[arg(short, long, default_value = "conf/rampart.yaml")]
+        config: PathBuf,
+    },
+    /// Ask the running proxy (found through the config's pid file) to re-read its config.
+    Reload {
+        /// Config file.
+        #[arg(short, long, default_value = "conf/rampart.yaml")]
+        config: PathBuf,
+    },
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run { config, upgrade, daemon, test } => {
+            if test {
+                return check(&config);
+            }
+            serve(&config, ProcessOpts { upgrade, daemon })
+        }
+        Command::Check { config } => check(&config),
+        Command::Reload { config } => reload(&config),
+    }
+}
+
+fn load_or_report(path: &Path) -> Option<Config> {
+    match config::load(path) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+fn serve(path: &Path, opts: ProcessOpts) -> ExitCode {
+    let Some(cfg) = load_or_report(path) else { return ExitCode::FAILURE };
+    crate::telemetry::logging::init(&cfg);
+    if let Err(e) = crate::telemetry::access::init(&cfg.server.access_log) {
+        eprintln!("error: cannot open the access log: {e}");
+        return ExitCode::FAILURE;
+    }
+    log::info!("rampart {} starting with {}", env!("CARGO_PKG_VERSION"), path.display());
+    let pid_file = cfg.server.pid_file.clone();
+    match bootstrap::build(cfg, opts) {
+        Ok(server) => {
+            // Pingora writes the pid file itself when it daemonizes.
+            if !opts.daemon {
+                if let Err(e) = std::fs::write(&pid_file, format!("{}\n", std::process::id())) {
+                    log::warn!("cannot write pid file {pid_file}: {e}");
+                }
+            }
+            server.run_forever()
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    let Some(cfg) = load_or_report(path) else { return ExitCode::FAILURE };
+    println!("{}: OK", path.display());
+    print!("{}", summary(&cfg));
+    ExitCode::SUCCESS
+}
+
+/// A human summary of listeners, routes and upstreams.
+pub fn summary(cfg: &Config) -> String {
+    let mut out = String::from("listeners:\n");
+    for l in &cfg.listeners {
+        out += &format!("  {} ({} threads)\n", l.address, l.threads);
+    }
+    if let Some(m) = cfg.metrics {
+        out += &format!("metrics: {m} (/metrics, /healthz, /readyz)\n");
+    }
+    if let Some(d) = cfg.demo_upstream {
+        out += &format!("demo upstream (echo): {d}\n");
+    }
+    out += "routes:\n";
+    for r in &cfg.routes {
+        let hosts = if r.hosts.is_empty() { "*".to_string() } else { format!("{:?}", r.hosts) };
+        let methods = if r.methods.is_empty() { "any".to_string() } else { format!("{:?}", r.methods) };
+        out += &format!(
+            "  {}: hosts {} path {:?} methods {} -> {} (waf {:?})\n",
+            r.name, hosts, r.path, methods, r.upstream, r.waf
+        );
+    }
+    out += "upstreams:\n";
+    for (name, u) in &cfg.upstreams {
+        let servers: Vec<String> = u.servers.iter().map(|s| format!("{} w{}", s.address, s.weight)).collect();
+        let hc = u.health.as_ref().map_or("none".to_string(), |h| format!("{:?} every {:?}", h.kind, h.interval));
+        out += &format!("  {name}: {:?} [{}] health check: {hc}\n", u.algorithm, servers.join(", "));
+    }
+    out
+}
+
+fn reload(path: &Path) -> ExitCode {
+    let Some(cfg) = load_or_report(path) else {
+        eprintln!("not reloading: fix the config first (the running proxy would reject it)");
+        return ExitCode::FAILURE;
+    };
+    let pid_file = &cfg.server.pid_file;
+    let pid = match std::fs::read_to_string(pid_file) {
+        Ok(p) => p.trim().to_string(),
+        Err(e) => {
+            eprintln!("error: cannot read pid file {pid_file}: {e} (is rampart running?)");
+            return ExitCode::FAILURE;
+        }
+    };
+    if pid.is_empty() || !pid.chars().all(|c| c.is_ascii_digit()) {
+        eprintln!("error: pid file {pid_file} does not hold a pid");
+        return ExitCode::FAILURE;
+    }
+    match std::process::Command::new("kill").args(["-HUP", &pid]).status() {
+        Ok(s) if s.success() => {
+            println!("sent SIGHUP to rampart (pid {pid})");
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("error: could not signal pid {pid}");
+            ExitCode::FAILURE
+        }
+    }
+}

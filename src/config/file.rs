@@ -1,0 +1,268 @@
+//! The YAML file as written: every struct mirrors one mapping of `rampart.yaml`,
+//! unknown keys are errors, defaults are named constants.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Default listener address of the proxy.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:8080";
+/// Default grace period of a graceful upgrade or shutdown.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
+/// Default upstream connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Default upstream read / write timeout.
+pub const DEFAULT_IO_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default health-check interval.
+pub const DEFAULT_HC_INTERVAL: Duration = Duration::from_secs(5);
+/// Default health-check timeout.
+pub const DEFAULT_HC_TIMEOUT: Duration = Duration::from_secs(1);
+/// Default number of passive-failover retries for idempotent requests.
+pub const DEFAULT_RETRIES: usize = 2;
+
+/// The whole configuration file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Process-level settings.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// Proxy listeners.
+    #[serde(default)]
+    pub listeners: Vec<ListenerSection>,
+    /// Metrics / health listener.
+    #[serde(default)]
+    pub metrics: Option<MetricsSection>,
+    /// The built-in echo upstream.
+    #[serde(default)]
+    pub demo_upstream: Option<DemoSection>,
+    /// Upstream pools by name.
+    #[serde(default)]
+    pub upstreams: BTreeMap<String, UpstreamSection>,
+    /// Routes, in order.
+    #[serde(default)]
+    pub routes: Vec<RouteSection>,
+}
+
+/// `server:` process settings.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// Pid file (used by `rampart reload` and upgrades).
+    pub pid_file: Option<String>,
+    /// Unix socket over which listeners pass during a graceful upgrade.
+    pub upgrade_sock: Option<String>,
+    /// Time the old process keeps serving after a graceful upgrade / shutdown starts.
+    #[serde(default, with = "opt_duration")]
+    pub grace_period: Option<Duration>,
+    /// Time allowed for in-flight requests to finish after the grace period.
+    #[serde(default, with = "opt_duration")]
+    pub graceful_shutdown_timeout: Option<Duration>,
+    /// File for the error log (stderr when absent).
+    pub error_log: Option<String>,
+    /// Default worker threads per listener.
+    pub threads: Option<usize>,
+    /// Log level: error, warn, info, debug, trace.
+    pub log_level: Option<String>,
+    /// Access log: `stdout`, `off`, or a file path.
+    pub access_log: Option<String>,
+    /// CIDRs of proxies whose X-Forwarded-For is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+/// One `listeners:` entry.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListenerSection {
+    /// `ip:port` to bind.
+    pub address: String,
+    /// Worker threads for this listener.
+    pub threads: Option<usize>,
+}
+
+/// `metrics:` listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// `ip:port` serving /metrics, /healthz, /readyz.
+    pub address: String,
+}
+
+/// `demo_upstream:` the built-in echo service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSection {
+    /// `ip:port` the echo service listens on.
+    pub address: String,
+}
+
+/// One upstream pool.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    /// Servers of the pool.
+    pub servers: Vec<ServerEntry>,
+    /// Selection algorithm.
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    /// Hash key for `consistent_hash`: `client_ip`, `header:NAME`, `cookie:NAME`.
+    #[serde(default)]
+    pub hash_key: Option<String>,
+    /// Active health check.
+    #[serde(default)]
+    pub health_check: Option<HealthCheckSection>,
+    /// Connect timeout.
+    #[serde(default, with = "opt_duration")]
+    pub connect_timeout: Option<Duration>,
+    /// Read timeout.
+    #[serde(default, with = "opt_duration")]
+    pub read_timeout: Option<Duration>,
+    /// Write timeout.
+    #[serde(default, with = "opt_duration")]
+    pub write_timeout: Option<Duration>,
+    /// Retries on another server for idempotent requests after a connect failure.
+    pub retries: Option<usize>,
+    /// Use TLS to the servers.
+    #[serde(default)]
+    pub tls: bool,
+    /// SNI / Host for TLS and health checks.
+    pub sni: Option<String>,
+}
+
+/// One server of a pool: `"host:port"` or `{address, weight}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ServerEntry {
+    /// Just the address.
+    Plain(String),
+    /// Address and weight.
+    Full(ServerFull),
+}
+
+/// A server with a weight.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerFull {
+    /// `host:port`.
+    pub address: String,
+    /// Relative weight (default 1).
+    pub weight: Option<usize>,
+}
+
+/// `health_check:` of a pool.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthCheckSection {
+    /// `tcp` or `http`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// HTTP path (http only).
+    pub path: Option<String>,
+    /// HTTP Host header (http only).
+    pub host: Option<String>,
+    /// Expected HTTP status (http only; default 200).
+    pub expected_status: Option<u16>,
+    /// Interval between checks.
+    #[serde(default, with = "opt_duration")]
+    pub interval: Option<Duration>,
+    /// Timeout of one check.
+    #[serde(default, with = "opt_duration")]
+    pub timeout: Option<Duration>,
+    /// Consecutive successes to become healthy.
+    pub rise: Option<usize>,
+    /// Consecutive failures to become unhealthy.
+    pub fall: Option<usize>,
+}
+
+/// One route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSection {
+    /// Route name (used in logs and metrics).
+    pub name: String,
+    /// Hosts: exact names or `*.example.com`; absent or `*` matches all.
+    #[serde(default)]
+    pub hosts: Vec<String>,
+    /// Path prefix match.
+    pub path_prefix: Option<String>,
+    /// Exact path match.
+    pub path_exact: Option<String>,
+    /// Regex path match.
+    pub path_regex: Option<String>,
+    /// Methods (absent: all).
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Upstream pool name.
+    pub upstream: String,
+    /// Prefix removed from the path before forwarding.
+    pub strip_prefix: Option<String>,
+    /// Regex path rewrite.
+    pub rewrite: Option<RewriteSection>,
+    /// Request header changes.
+    #[serde(default)]
+    pub request_headers: HeaderOps,
+    /// Response header changes.
+    #[serde(default)]
+    pub response_headers: HeaderOps,
+    /// Per-route timeouts overriding the pool's.
+    #[serde(default)]
+    pub timeouts: Option<TimeoutSection>,
+    /// WAF mode: block, detect, off.
+    pub waf: Option<String>,
+}
+
+/// `rewrite:` of a route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RewriteSection {
+    /// Regex on the path.
+    pub regex: String,
+    /// Replacement (`$1` for groups).
+    pub replace: String,
+}
+
+/// Header additions and removals.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderOps {
+    /// Headers to set (replacing existing values).
+    #[serde(default)]
+    pub add: BTreeMap<String, String>,
+    /// Headers to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+/// `timeouts:` of a route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutSection {
+    /// Connect timeout.
+    #[serde(default, with = "opt_duration")]
+    pub connect: Option<Duration>,
+    /// Read timeout.
+    #[serde(default, with = "opt_duration")]
+    pub read: Option<Duration>,
+    /// Write timeout.
+    #[serde(default, with = "opt_duration")]
+    pub write: Option<Duration>,
+}
+
+/// Durations written as `500ms`, `2s`, `1m`.
+mod opt_duration {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let s: Option<String> = Option::deserialize(d)?;
+        match s {
+            None => Ok(None),
+            Some(s) => humantime::parse_duration(s.trim()).map(Some).map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration `{s}` ({e}); expected a duration such as `500ms`, `5s`, `1m`"
+                ))
+            }),
+        }
+    }
+}

@@ -1,0 +1,494 @@
+//! Checked configuration types, built from [`super::file`] by [`validate`].
+
+use super::file::{self, FileConfig};
+use crate::route::{HostPattern, PathPattern};
+use http::{HeaderName, HeaderValue, Method};
+use ipnet::IpNet;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// File it was read from.
+    pub source: PathBuf,
+    /// Process settings.
+    pub server: ServerSettings,
+    /// Proxy listeners.
+    pub listeners: Vec<Listener>,
+    /// Metrics listener address.
+    pub metrics: Option<SocketAddr>,
+    /// Built-in echo upstream address.
+    pub demo_upstream: Option<SocketAddr>,
+    /// Pools by name.
+    pub upstreams: BTreeMap<String, UpstreamConfig>,
+    /// Routes in file order.
+    pub routes: Vec<RouteConfig>,
+}
+
+/// Process settings.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Pid file.
+    pub pid_file: String,
+    /// Upgrade socket.
+    pub upgrade_sock: String,
+    /// Grace period.
+    pub grace_period: Duration,
+    /// Graceful shutdown timeout.
+    pub graceful_shutdown_timeout: Duration,
+    /// Error log file.
+    pub error_log: Option<String>,
+    /// Default threads per listener.
+    pub threads: usize,
+    /// Log level.
+    pub log_level: log::LevelFilter,
+    /// Access log target.
+    pub access_log: AccessLog,
+    /// Trusted proxy CIDRs.
+    pub trusted_proxies: Vec<IpNet>,
+}
+
+/// Where access-log lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessLog {
+    /// Standard output.
+    Stdout,
+    /// Disabled.
+    Off,
+    /// Appended to a file.
+    File(PathBuf),
+}
+
+/// A proxy listener.
+#[derive(Debug, Clone)]
+pub struct Listener {
+    /// Bind address.
+    pub address: SocketAddr,
+    /// Worker threads.
+    pub threads: usize,
+}
+
+/// Backend selection algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Round robin, weights ignored.
+    RoundRobin,
+    /// Weighted round robin.
+    Weighted,
+    /// Weighted random.
+    Random,
+    /// Consistent (ketama) hashing on [`HashKey`].
+    ConsistentHash,
+    /// Fewest in-flight requests per weight.
+    LeastConnections,
+}
+
+/// What `consistent_hash` hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashKey {
+    /// The client IP.
+    ClientIp,
+    /// A request header.
+    Header(HeaderName),
+    /// A cookie.
+    Cookie(String),
+}
+
+/// Health-check kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthKind {
+    /// TCP connect.
+    Tcp,
+    /// HTTP GET.
+    Http {
+        /// Path.
+        path: String,
+        /// Host header.
+        host: String,
+        /// Expected status.
+        expected_status: u16,
+    },
+}
+
+/// Active health check of a pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthConfig {
+    /// Kind.
+    pub kind: HealthKind,
+    /// Interval.
+    pub interval: Duration,
+    /// Timeout per check.
+    pub timeout: Duration,
+    /// Successes to turn healthy.
+    pub rise: usize,
+    /// Failures to turn unhealthy.
+    pub fall: usize,
+}
+
+/// One server of a pool (address not yet resolved).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// `host:port` as written.
+    pub address: String,
+    /// Weight.
+    pub weight: usize,
+}
+
+/// A pool.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamConfig {
+    /// Name.
+    pub name: String,
+    /// Servers.
+    pub servers: Vec<ServerConfig>,
+    /// Algorithm.
+    pub algorithm: Algorithm,
+    /// Hash key.
+    pub hash_key: HashKey,
+    /// Health check.
+    pub health: Option<HealthConfig>,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Passive failover retries.
+    pub retries: usize,
+    /// TLS to servers.
+    pub tls: bool,
+    /// SNI.
+    pub sni: String,
+}
+
+/// Upstream timeouts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connect.
+    pub connect: Option<Duration>,
+    /// Read.
+    pub read: Option<Duration>,
+    /// Write.
+    pub write: Option<Duration>,
+}
+
+/// WAF mode of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WafMode {
+    /// Block requests that reach the threshold.
+    Block,
+    /// Log what would be blocked, forward anyway.
+    Detect,
+    /// No inspection.
+    Off,
+}
+
+/// Header changes.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderOps {
+    /// Set these.
+    pub add: Vec<(HeaderName, HeaderValue)>,
+    /// Remove these.
+    pub remove: Vec<HeaderName>,
+}
+
+/// A route.
+#[derive(Debug, Clone)]
+pub struct RouteConfig {
+    /// Name.
+    pub name: String,
+    /// Host patterns (empty = any).
+    pub hosts: Vec<HostPattern>,
+    /// Path pattern.
+    pub path: PathPattern,
+    /// Methods (empty = any).
+    pub methods: Vec<Method>,
+    /// Pool name.
+    pub upstream: String,
+    /// Prefix to strip.
+    pub strip_prefix: Option<String>,
+    /// Regex rewrite.
+    pub rewrite: Option<(regex::Regex, String)>,
+    /// Request header changes.
+    pub request_headers: HeaderOps,
+    /// Response header changes.
+    pub response_headers: HeaderOps,
+    /// Timeouts overriding the pool's.
+    pub timeouts: Timeouts,
+    /// WAF mode.
+    pub waf: WafMode,
+}
+
+type R<T> = Result<T, (String, String)>;
+
+fn err<T>(key: impl Into<String>, msg: impl Into<String>) -> R<T> {
+    Err((key.into(), msg.into()))
+}
+
+/// Validates a parsed file. On error, returns the key path and message;
+/// the caller adds file and line.
+pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, String)> {
+    let server = server(&f.server)?;
+    let listeners = listeners(&f.listeners, server.threads)?;
+    let metrics = opt_addr("metrics.address", f.metrics.as_ref().map(|m| &m.address))?;
+    let demo_upstream = opt_addr("demo_upstream.address", f.demo_upstream.as_ref().map(|m| &m.address))?;
+    let mut upstreams = BTreeMap::new();
+    for (name, u) in f.upstreams {
+        let key = format!("upstreams.{name}");
+        upstreams.insert(name.clone(), upstream(&key, name, u)?);
+    }
+    let mut routes = Vec::new();
+    for (i, r) in f.routes.into_iter().enumerate() {
+        let key = format!("routes[{i}]");
+        if routes.iter().any(|x: &RouteConfig| x.name == r.name) {
+            return err(format!("{key}.name"), format!("duplicate route name `{}`", r.name));
+        }
+        if !upstreams.contains_key(&r.upstream) {
+            let known: Vec<_> = upstreams.keys().map(String::as_str).collect();
+            return err(
+                format!("{key}.upstream"),
+                format!("unknown upstream `{}`, expected one of: {}", r.upstream, known.join(", ")),
+            );
+        }
+        routes.push(route(&key, r)?);
+    }
+    Ok(Config { source, server, listeners, metrics, demo_upstream, upstreams, routes })
+}
+
+fn server(s: &file::ServerSection) -> R<ServerSettings> {
+    let log_level = match s.log_level.as_deref().unwrap_or("info") {
+        l @ ("error" | "warn" | "info" | "debug" | "trace" | "off") => l.parse().expect("known level"),
+        other => {
+            return err("server.log_level", format!("unknown level `{other}`, expected one of: error, warn, info, debug, trace, off"))
+        }
+    };
+    let access_log = match s.access_log.as_deref().unwrap_or("stdout") {
+        "stdout" | "-" => AccessLog::Stdout,
+        "off" => AccessLog::Off,
+        "" => return err("server.access_log", "empty value, expected `stdout`, `off` or a file path"),
+        path => AccessLog::File(path.into()),
+    };
+    let mut trusted_proxies = Vec::new();
+    for (i, c) in s.trusted_proxies.iter().enumerate() {
+        trusted_proxies.push(cidr(&format!("server.trusted_proxies[{i}]"), c)?);
+    }
+    let threads = s.threads.unwrap_or(1);
+    if threads == 0 {
+        return err("server.threads", "must be at least 1");
+    }
+    Ok(ServerSettings {
+        pid_file: s.pid_file.clone().unwrap_or_else(|| "/tmp/rampart.pid".into()),
+        upgrade_sock: s.upgrade_sock.clone().unwrap_or_else(|| "/tmp/rampart_upgrade.sock".into()),
+        grace_period: s.grace_period.unwrap_or(file::DEFAULT_GRACE_PERIOD),
+        graceful_shutdown_timeout: s.graceful_shutdown_timeout.unwrap_or(file::DEFAULT_GRACE_PERIOD),
+        error_log: s.error_log.clone(),
+        threads,
+        log_level,
+        access_log,
+        trusted_proxies,
+    })
+}
+
+/// Parses an address or CIDR (a bare address becomes a /32 or /128).
+pub fn cidr(key: &str, s: &str) -> R<IpNet> {
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+        .or_else(|_| err(key, format!("invalid CIDR `{s}`, expected e.g. `10.0.0.0/8` or `2001:db8::/32`")))
+}
+
+fn addr(key: &str, s: &str) -> R<SocketAddr> {
+    s.parse()
+        .or_else(|_| err(key, format!("invalid address `{s}`, expected `ip:port` such as `0.0.0.0:8080`")))
+}
+
+fn opt_addr(key: &str, s: Option<&String>) -> R<Option<SocketAddr>> {
+    s.map(|s| addr(key, s)).transpose()
+}
+
+fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
+    if ls.is_empty() {
+        return err("listeners", "at least one listener is required, e.g. `- address: 0.0.0.0:8080`");
+    }
+    ls.iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let address = addr(&format!("listeners[{i}].address"), &l.address)?;
+            match l.threads {
+                Some(0) => err(format!("listeners[{i}].threads"), "must be at least 1"),
+                t => Ok(Listener { address, threads: t.unwrap_or(threads) }),
+            }
+        })
+        .collect()
+}
+
+fn upstream(key: &str, name: String, u: file::UpstreamSection) -> R<UpstreamConfig> {
+    if u.servers.is_empty() {
+        return err(format!("{key}.servers"), "a pool needs at least one server");
+    }
+    let mut servers = Vec::new();
+    for (i, s) in u.servers.iter().enumerate() {
+        let (address, weight) = match s {
+            file::ServerEntry::Plain(a) => (a.clone(), 1),
+            file::ServerEntry::Full(f) => (f.address.clone(), f.weight.unwrap_or(1)),
+        };
+        let k = format!("{key}.servers[{i}]");
+        let port_ok = address.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+        if !port_ok {
+            return err(k, format!("invalid server `{address}`, expected `host:port`"));
+        }
+        if weight == 0 || weight > 1000 {
+            return err(format!("{k}.weight"), "weight must be between 1 and 1000");
+        }
+        servers.push(ServerConfig { address, weight });
+    }
+    let algorithm = algorithm(key, u.algorithm.as_deref())?;
+    let hash_key = hash_key(key, u.hash_key.as_deref())?;
+    let health = u.health_check.as_ref().map(|h| health(&format!("{key}.health_check"), h)).transpose()?;
+    let timeouts = Timeouts {
+        connect: Some(u.connect_timeout.unwrap_or(file::DEFAULT_CONNECT_TIMEOUT)),
+        read: Some(u.read_timeout.unwrap_or(file::DEFAULT_IO_TIMEOUT)),
+        write: Some(u.write_timeout.unwrap_or(file::DEFAULT_IO_TIMEOUT)),
+    };
+    let sni = u.sni.unwrap_or_default();
+    let retries = u.retries.unwrap_or(file::DEFAULT_RETRIES);
+    Ok(UpstreamConfig { name, servers, algorithm, hash_key, health, timeouts, retries, tls: u.tls, sni })
+}
+
+fn algorithm(key: &str, a: Option<&str>) -> R<Algorithm> {
+    Ok(match a.unwrap_or("round_robin") {
+        "round_robin" => Algorithm::RoundRobin,
+        "weighted" => Algorithm::Weighted,
+        "random" => Algorithm::Random,
+        "consistent_hash" => Algorithm::ConsistentHash,
+        "least_connections" => Algorithm::LeastConnections,
+        other => {
+            return err(
+                format!("{key}.algorithm"),
+                format!("unknown algorithm `{other}`, expected one of: round_robin, weighted, random, consistent_hash, least_connections"),
+            )
+        }
+    })
+}
+
+fn hash_key(key: &str, h: Option<&str>) -> R<HashKey> {
+    let k = format!("{key}.hash_key");
+    match h.unwrap_or("client_ip") {
+        "client_ip" => Ok(HashKey::ClientIp),
+        s if s.starts_with("header:") => HeaderName::from_bytes(s[7..].trim().as_bytes())
+            .map(HashKey::Header)
+            .or_else(|_| err(k, format!("invalid header name in `{s}`"))),
+        s if s.starts_with("cookie:") && s.len() > 7 => Ok(HashKey::Cookie(s[7..].trim().to_string())),
+        s => err(k, format!("unknown hash key `{s}`, expected `client_ip`, `header:NAME` or `cookie:NAME`")),
+    }
+}
+
+fn health(key: &str, h: &file::HealthCheckSection) -> R<HealthConfig> {
+    let kind = match h.kind.as_str() {
+        "tcp" => HealthKind::Tcp,
+        "http" => HealthKind::Http {
+            path: h.path.clone().unwrap_or_else(|| "/".into()),
+            host: h.host.clone().unwrap_or_else(|| "localhost".into()),
+            expected_status: h.expected_status.unwrap_or(200),
+        },
+        other => return err(format!("{key}.type"), format!("unknown health check type `{other}`, expected `tcp` or `http`")),
+    };
+    if let HealthKind::Http { path, .. } = &kind {
+        if !path.starts_with('/') {
+            return err(format!("{key}.path"), "must start with `/`");
+        }
+    }
+    let (rise, fall) = (h.rise.unwrap_or(1), h.fall.unwrap_or(1));
+    if rise == 0 || fall == 0 {
+        return err(key, "rise and fall must be at least 1");
+    }
+    Ok(HealthConfig {
+        kind,
+        interval: h.interval.unwrap_or(file::DEFAULT_HC_INTERVAL),
+        timeout: h.timeout.unwrap_or(file::DEFAULT_HC_TIMEOUT),
+        rise,
+        fall,
+    })
+}
+
+fn route(key: &str, r: file::RouteSection) -> R<RouteConfig> {
+    let mut hosts = Vec::new();
+    for (i, h) in r.hosts.iter().enumerate() {
+        match HostPattern::parse(h) {
+            Some(p) => hosts.push(p),
+            None => return err(format!("{key}.hosts[{i}]"), format!("invalid host `{h}`, expected `example.com`, `*.example.com` or `*`")),
+        }
+    }
+    hosts.retain(|h| *h != HostPattern::Any);
+    let path = path_pattern(key, &r)?;
+    let mut methods = Vec::new();
+    for (i, m) in r.methods.iter().enumerate() {
+        match Method::from_bytes(m.to_ascii_uppercase().as_bytes()) {
+            Ok(m) => methods.push(m),
+            Err(_) => return err(format!("{key}.methods[{i}]"), format!("invalid method `{m}`")),
+        }
+    }
+    let rewrite = match r.rewrite {
+        Some(rw) => match regex::Regex::new(&rw.regex) {
+            Ok(re) => Some((re, rw.replace)),
+            Err(e) => return err(format!("{key}.rewrite.regex"), format!("invalid regex: {e}")),
+        },
+        None => None,
+    };
+    if let Some(p) = &r.strip_prefix {
+        if !p.starts_with('/') {
+            return err(format!("{key}.strip_prefix"), "must start with `/`");
+        }
+    }
+    let waf = match r.waf.as_deref().unwrap_or("block") {
+        "block" => WafMode::Block,
+        "detect" => WafMode::Detect,
+        "off" => WafMode::Off,
+        o => return err(format!("{key}.waf"), format!("unknown WAF mode `{o}`, expected one of: block, detect, off")),
+    };
+    let t = r.timeouts.as_ref();
+    Ok(RouteConfig {
+        name: r.name,
+        hosts,
+        path,
+        methods,
+        upstream: r.upstream,
+        strip_prefix: r.strip_prefix,
+        rewrite,
+        request_headers: header_ops(&format!("{key}.request_headers"), &r.request_headers)?,
+        response_headers: header_ops(&format!("{key}.response_headers"), &r.response_headers)?,
+        timeouts: Timeouts {
+            connect: t.and_then(|t| t.connect),
+            read: t.and_then(|t| t.read),
+            write: t.and_then(|t| t.write),
+        },
+        waf,
+    })
+}
+
+fn path_pattern(key: &str, r: &file::RouteSection) -> R<PathPattern> {
+    match (&r.path_prefix, &r.path_exact, &r.path_regex) {
+        (None, None, None) => Ok(PathPattern::Prefix("/".into())),
+        (Some(p), None, None) if p.starts_with('/') => Ok(PathPattern::Prefix(p.clone())),
+        (None, Some(p), None) if p.starts_with('/') => Ok(PathPattern::Exact(p.clone())),
+        (None, None, Some(re)) => regex::Regex::new(re)
+            .map(PathPattern::Regex)
+            .or_else(|e| err(format!("{key}.path_regex"), format!("invalid regex: {e}"))),
+        (Some(_), None, None) => err(format!("{key}.path_prefix"), "must start with `/`"),
+        (None, Some(_), None) => err(format!("{key}.path_exact"), "must start with `/`"),
+        _ => err(key, "give at most one of path_prefix, path_exact, path_regex"),
+    }
+}
+
+fn header_ops(key: &str, h: &file::HeaderOps) -> R<HeaderOps> {
+    let mut out = HeaderOps::default();
+    for (n, v) in &h.add {
+        let name = HeaderName::from_bytes(n.as_bytes()).or_else(|_| err(format!("{key}.add"), format!("invalid header name `{n}`")))?;
+        let value = HeaderValue::from_str(v).or_else(|_| err(format!("{key}.add.{n}"), "invalid header value"))?;
+        out.add.push((name, value));
+    }
+    for (i, n) in h.remove.iter().enumerate() {
+        let name = HeaderName::from_bytes(n.as_bytes())
+            .or_else(|_| err(format!("{key}.remove[{i}]"), format!("invalid header name `{n}`")))?;
+        out.remove.push(name);
+    }
+    Ok(out)
+}

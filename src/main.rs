@@ -1,0 +1,7 @@
+//! The `rampart` binary.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    rampart::cli::run(rampart::cli::Cli::parse())
+}

@@ -1,0 +1,69 @@
+//! Per-request context: the snapshot version this request sees and what the
+//! phases learned about it.
+
+use crate::snapshot::{Route, Snapshot};
+use crate::upstream::least_conn::InFlight;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// State shared across the phases of one request.
+pub struct RequestCtx {
+    /// Snapshot loaded once at the start of the request.
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// Matched route.
+    pub route: Option<Arc<Route>>,
+    /// Request id (incoming or generated).
+    pub request_id: String,
+    /// Client IP.
+    pub client_ip: Option<IpAddr>,
+    /// Start time.
+    pub started: Instant,
+    /// Currently selected upstream server.
+    pub upstream: Option<SocketAddr>,
+    /// Its in-flight counter.
+    pub in_flight: Option<InFlight>,
+    /// Servers that failed for this request.
+    pub failed: Vec<SocketAddr>,
+    /// Upstream attempts so far.
+    pub tries: usize,
+    /// Status written by Rampart itself (404, blocks), if any.
+    pub local_status: Option<u16>,
+}
+
+impl RequestCtx {
+    /// A fresh context.
+    pub fn new() -> RequestCtx {
+        RequestCtx {
+            snapshot: None,
+            route: None,
+            request_id: String::new(),
+            client_ip: None,
+            started: Instant::now(),
+            upstream: None,
+            in_flight: None,
+            failed: Vec::new(),
+            tries: 0,
+            local_status: None,
+        }
+    }
+
+    /// Releases the in-flight slot of the current upstream, if any.
+    pub fn release_upstream(&mut self) {
+        if let Some(f) = self.in_flight.take() {
+            f.end();
+        }
+    }
+}
+
+impl Default for RequestCtx {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for RequestCtx {
+    fn drop(&mut self) {
+        self.release_upstream();
+    }
+}

@@ -1,0 +1,67 @@
+//! Every metric Rampart exports. Labels are bounded: route and pool names come
+//! from the config, never from requests.
+
+use once_cell::sync::Lazy;
+use pingora_prometheus::prometheus::{
+    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec, HistogramVec, IntCounterVec, IntGaugeVec,
+};
+
+/// Requests by route and status class.
+pub static REQUESTS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!("rampart_requests_total", "Requests handled, by route and status class", &["route", "status"])
+        .expect("metric registers once")
+});
+
+/// Request duration by route.
+pub static DURATION: Lazy<HistogramVec> = Lazy::new(|| {
+    register_histogram_vec!(
+        "rampart_request_duration_seconds",
+        "Time from request start to the end of the response, by route",
+        &["route"],
+        vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
+    )
+    .expect("metric registers once")
+});
+
+/// Upstream errors by pool and kind.
+pub static UPSTREAM_ERRORS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_upstream_errors_total",
+        "Upstream failures by pool and kind (connect, proxy)",
+        &["pool", "kind"]
+    )
+    .expect("metric registers once")
+});
+
+/// Health of each server (1 healthy, 0 unhealthy).
+pub static UPSTREAM_HEALTHY: Lazy<IntGaugeVec> = Lazy::new(|| {
+    register_int_gauge_vec!("rampart_upstream_healthy", "1 when the server passes health checks", &["pool", "server"])
+        .expect("metric registers once")
+});
+
+/// Config reloads by result.
+pub static RELOADS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!("rampart_config_reloads_total", "Config reloads by result (ok, error)", &["result"])
+        .expect("metric registers once")
+});
+
+/// Status class label of a status code.
+pub fn status_class(status: u16) -> &'static str {
+    match status {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        500..=599 => "5xx",
+        _ => "other",
+    }
+}
+
+/// Touches every metric so they appear before the first request.
+pub fn init() {
+    Lazy::force(&REQUESTS);
+    Lazy::force(&DURATION);
+    Lazy::force(&UPSTREAM_ERRORS);
+    Lazy::force(&UPSTREAM_HEALTHY);
+    Lazy::force(&RELOADS);
+}

@@ -1,0 +1,7 @@
+//! Telemetry: Prometheus metrics (in the registry Pingora's exporter serves),
+//! the JSON access log, and the metrics/health endpoint.
+
+pub mod access;
+pub mod logging;
+pub mod endpoint;
+pub mod metrics;
