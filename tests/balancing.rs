@@ -1,0 +1,121 @@
+//! Load-balancing algorithms' distributions through the real proxy.
+
+mod support;
+use std::collections::HashMap;
+use std::time::Duration;
+use support::*;
+
+fn pool_yaml(origins: &[&Origin], weights: &[usize], algo: &str, extra: &str) -> String {
+    let servers: String = origins
+        .iter()
+        .zip(weights)
+        .map(|(o, w)| format!("      - {{ address: \"{}\", weight: {w} }}\n", o.addr))
+        .collect();
+    format!("upstreams:\n  p:\n    algorithm: {algo}\n{extra}    servers:\n{servers}routes:\n  - name: r\n    upstream: p\n")
+}
+
+fn three() -> (Origin, Origin, Origin) {
+    (origin().name("a").spawn(), origin().name("b").spawn(), origin().name("c").spawn())
+}
+
+fn send_many(e: &Edge, n: usize) {
+    let mut conn = Conn::open(e.addr).unwrap();
+    for _ in 0..n {
+        assert_eq!(conn.send("GET", "/", &[], b"").unwrap().status, 200);
+    }
+}
+
+fn within(got: usize, want: usize, tol: usize, what: &str) {
+    assert!(got.abs_diff(want) <= tol, "{what}: got {got}, want {want} ± {tol}");
+}
+
+#[test]
+fn round_robin_ignores_weights_and_spreads_evenly() {
+    let (a, b, c) = three();
+    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 5, 1], "round_robin", "")).spawn();
+    send_many(&e, 300);
+    for o in [&a, &b, &c] {
+        within(o.hits(), 100, 5, &o.name);
+    }
+}
+
+#[test]
+fn weighted_follows_weights() {
+    let (a, b, c) = three();
+    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 2, 3], "weighted", "")).spawn();
+    send_many(&e, 1200);
+    // 1,000 requests over weights 1:2:3 land within 5% of 1/6, 2/6, 3/6.
+    within(a.hits(), 200, 60, "a");
+    within(b.hits(), 400, 60, "b");
+    within(c.hits(), 600, 60, "c");
+}
+
+#[test]
+fn random_is_weighted_within_tolerance() {
+    let (a, b, c) = three();
+    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 1, 2], "random", "")).spawn();
+    send_many(&e, 1000);
+    // Binomial sd is ~14 for 250 and ~16 for 500: allow ~5 sd.
+    within(a.hits(), 250, 70, "a");
+    within(b.hits(), 250, 70, "b");
+    within(c.hits(), 500, 80, "c");
+}
+
+#[test]
+fn consistent_hash_is_sticky_and_spreads_keys() {
+    let (a, b, c) = three();
+    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 1, 1], "consistent_hash", "    hash_key: header:X-User\n")).spawn();
+    let mut owner: HashMap<String, String> = HashMap::new();
+    let mut conn = Conn::open(e.addr).unwrap();
+    for round in 0..3 {
+        for u in 0..200 {
+            let user = format!("user-{u}");
+            let r = conn.send("GET", "/", &[("X-User", &user)], b"").unwrap();
+            let o = r.header("x-origin").unwrap().to_string();
+            if round == 0 {
+                owner.insert(user, o);
+            } else {
+                assert_eq!(owner[&user], o, "key moved between servers");
+            }
+        }
+    }
+    for o in [&a, &b, &c] {
+        assert!(o.hits() >= 600 / 3 / 3, "{} got only {} of 600", o.name, o.hits());
+    }
+}
+
+#[test]
+fn consistent_hash_on_cookie() {
+    let (a, b, c) = three();
+    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 1, 1], "consistent_hash", "    hash_key: cookie:sid\n")).spawn();
+    let first = request(e.addr, "GET", "/", &[("Cookie", "x=1; sid=abc")], b"").unwrap();
+    for _ in 0..20 {
+        let r = request(e.addr, "GET", "/", &[("Cookie", "sid=abc")], b"").unwrap();
+        assert_eq!(r.header("x-origin"), first.header("x-origin"));
+    }
+}
+
+#[test]
+fn least_connections_prefers_the_idle_server() {
+    let slow = origin().name("slow").spawn();
+    let fast = origin().name("fast").spawn();
+    slow.delay(Duration::from_millis(150));
+    let e = edge(&pool_yaml(&[&slow, &fast], &[1, 1], "least_connections", "")).spawn();
+    let addr = e.addr;
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut conn = Conn::open(addr).unwrap();
+                for _ in 0..15 {
+                    assert_eq!(conn.send("GET", "/", &[], b"").unwrap().status, 200);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(slow.hits() + fast.hits(), 90);
+    // Round robin would give 45/45; least connections keeps the slow server near one in flight.
+    assert!(fast.hits() > 3 * slow.hits(), "fast {} slow {}", fast.hits(), slow.hits());
+}

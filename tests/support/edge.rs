@@ -1,0 +1,186 @@
+//! Runs the real `rampart` binary on ephemeral loopback ports.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Builder for an edge process.
+pub struct EdgeBuilder {
+    body: String,
+    server_extra: String,
+}
+
+/// Starts building an edge whose config has `body` (upstreams, routes, ...)
+/// after a generated `server`, `listeners` and `metrics` section.
+pub fn edge(body: &str) -> EdgeBuilder {
+    EdgeBuilder { body: body.to_string(), server_extra: String::new() }
+}
+
+impl EdgeBuilder {
+    /// Extra lines for the `server:` section (indented by the caller with two spaces).
+    pub fn server(mut self, extra: &str) -> Self {
+        self.server_extra = extra.to_string();
+        self
+    }
+
+    pub fn spawn(self) -> Edge {
+        let dir = tempfile::tempdir().unwrap().keep();
+        let (port, mport) = (free_port(), free_port());
+        let mut e = Edge {
+            dir,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            metrics: SocketAddr::from(([127, 0, 0, 1], mport)),
+            children: Vec::new(),
+            server_extra: self.server_extra,
+        };
+        e.write_config(&self.body);
+        let child = e.start(false);
+        e.children.push(child);
+        e.wait_ready();
+        e
+    }
+}
+
+/// A running edge.
+pub struct Edge {
+    pub dir: PathBuf,
+    pub addr: SocketAddr,
+    pub metrics: SocketAddr,
+    children: Vec<Child>,
+    server_extra: String,
+}
+
+impl Edge {
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("rampart.yaml")
+    }
+
+    /// Writes a new config body (same listeners and server section).
+    pub fn write_config(&self, body: &str) {
+        let d = self.dir.display();
+        let yaml = format!(
+            "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\nmetrics:\n  address: {}\n{body}\n",
+            self.server_extra, self.addr, self.metrics
+        );
+        std::fs::write(self.config_path(), yaml).unwrap();
+    }
+
+    /// Writes raw text as the config file.
+    pub fn write_raw_config(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    fn start(&self, upgrade: bool) -> Child {
+        let n = self.children.len();
+        let log = std::fs::File::create(self.dir.join(format!("stderr-{n}.log"))).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        cmd.arg("run").arg("-c").arg(self.config_path());
+        if upgrade {
+            cmd.arg("-u");
+        }
+        cmd.stdout(Stdio::null()).stderr(log).spawn().expect("start rampart")
+    }
+
+    /// Waits until the proxy and the metrics listener answer.
+    pub fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            let up = TcpStream::connect(self.addr).is_ok()
+                && super::get(self.metrics, "/healthz").map(|r| r.status == 200).unwrap_or(false);
+            if up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("rampart did not become ready; log:\n{}", self.log());
+    }
+
+    /// The error log of every process started so far.
+    pub fn log(&self) -> String {
+        (0..=self.children.len())
+            .filter_map(|n| std::fs::read_to_string(self.dir.join(format!("stderr-{n}.log"))).ok())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The access log.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("access.log")).unwrap_or_default()
+    }
+
+    fn pid(&self) -> u32 {
+        self.children.last().unwrap().id()
+    }
+
+    /// Sends SIGHUP through `rampart reload` and waits for the log line.
+    pub fn reload(&self) -> bool {
+        let before = self.log().matches("config reload").count();
+        let st = Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args(["reload", "-c"])
+            .arg(self.config_path())
+            .output()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let log = self.log();
+            if log.matches("config reload").count() > before {
+                return st.status.success() && log.rsplit("config reload").next().is_some_and(|t| t.starts_with("ed"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no reload log line; reload output: {:?}\nlog:\n{}", st, self.log());
+    }
+
+    /// Sends SIGHUP directly (for configs `rampart reload` would refuse).
+    pub fn sighup(&self) {
+        let before = self.log().matches("config reload").count();
+        Command::new("kill").args(["-HUP", &self.pid().to_string()]).status().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && self.log().matches("config reload").count() == before {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Graceful upgrade: start a new process with `-u`, then SIGQUIT the old one.
+    pub fn upgrade(&mut self) {
+        let old = self.pid();
+        let child = self.start(true);
+        self.children.push(child);
+        // The new process waits on the upgrade socket; the old one hands over on SIGQUIT.
+        std::thread::sleep(Duration::from_millis(300));
+        Command::new("kill").args(["-QUIT", &old.to_string()]).status().unwrap();
+        let idx = self.children.len() - 2;
+        let old_child = &mut self.children[idx];
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if old_child.try_wait().unwrap().is_some() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("old process did not exit after upgrade; log:\n{}", self.log());
+    }
+
+    /// Metric text.
+    pub fn metrics_text(&self) -> String {
+        super::get(self.metrics, "/metrics").unwrap().text()
+    }
+}
+
+impl Drop for Edge {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}

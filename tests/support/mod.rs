@@ -1,0 +1,11 @@
+//! Test harness: a recording origin that can fail, delay or disappear, the real
+//! `rampart` binary on ephemeral ports, and a small raw HTTP/1.1 client.
+#![allow(dead_code, unused_imports)]
+
+pub mod client;
+pub mod edge;
+pub mod origin;
+
+pub use client::{get, request, Conn, Response};
+pub use edge::{edge, free_port, Edge};
+pub use origin::{origin, Origin};
