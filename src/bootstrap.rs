@@ -34,7 +34,13 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     conf.graceful_shutdown_timeout_seconds = Some(s.graceful_shutdown_timeout.as_secs());
     conf.error_log = s.error_log.clone();
     conf.threads = s.threads;
-    let opt = Opt { upgrade: opts.upgrade, daemon: opts.daemon, nocapture: false, test: false, conf: None };
+    let opt = Opt {
+        upgrade: opts.upgrade,
+        daemon: opts.daemon,
+        nocapture: false,
+        test: false,
+        conf: None,
+    };
     let mut server = Server::new_with_opt_and_conf(opt, conf);
     server.bootstrap();
 
@@ -45,25 +51,45 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     let shared = Shared::new(Snapshot::build(config, None)?);
 
     for (i, l) in listeners.iter().enumerate() {
-        let proxy = EdgeProxy { shared: shared.clone(), tls: false };
-        let mut svc = pingora_proxy::http_proxy_service_with_name(&server.configuration, proxy, &format!("proxy-{i}"));
+        let proxy = EdgeProxy {
+            shared: shared.clone(),
+            tls: false,
+        };
+        let mut svc = pingora_proxy::http_proxy_service_with_name(
+            &server.configuration,
+            proxy,
+            &format!("proxy-{i}"),
+        );
         svc.add_tcp(&l.address.to_string());
         svc.threads = Some(l.threads);
         server.add_service(svc);
     }
     if let Some(addr) = metrics_addr {
-        let mut svc = Service::new("metrics".into(), HttpServer::new_app(Endpoint { shared: shared.clone() }));
+        let mut svc = Service::new(
+            "metrics".into(),
+            HttpServer::new_app(Endpoint {
+                shared: shared.clone(),
+            }),
+        );
         svc.add_tcp(&addr.to_string());
         svc.threads = Some(1);
         server.add_service(svc);
     }
     if let Some(addr) = demo {
-        let mut svc = Service::new("demo-upstream".into(), HttpServer::new_app(crate::demo::Echo));
+        let mut svc = Service::new(
+            "demo-upstream".into(),
+            HttpServer::new_app(crate::demo::Echo),
+        );
         svc.add_tcp(&addr.to_string());
         svc.threads = Some(1);
         server.add_service(svc);
     }
-    server.add_service(background_service("health-checks", HealthChecks { shared: shared.clone() }));
+    server.add_service(background_service(
+        "health-checks",
+        HealthChecks {
+            shared: shared.clone(),
+        },
+    ));
     server.add_service(background_service("reload", Reloader { shared }));
     Ok(server)
 }

@@ -52,7 +52,12 @@ pub enum Command {
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Run { config, upgrade, daemon, test } => {
+        Command::Run {
+            config,
+            upgrade,
+            daemon,
+            test,
+        } => {
             if test {
                 return check(&config);
             }
@@ -74,13 +79,19 @@ fn load_or_report(path: &Path) -> Option<Config> {
 }
 
 fn serve(path: &Path, opts: ProcessOpts) -> ExitCode {
-    let Some(cfg) = load_or_report(path) else { return ExitCode::FAILURE };
+    let Some(cfg) = load_or_report(path) else {
+        return ExitCode::FAILURE;
+    };
     crate::telemetry::logging::init(&cfg);
     if let Err(e) = crate::telemetry::access::init(&cfg.server.access_log) {
         eprintln!("error: cannot open the access log: {e}");
         return ExitCode::FAILURE;
     }
-    log::info!("rampart {} starting with {}", env!("CARGO_PKG_VERSION"), path.display());
+    log::info!(
+        "rampart {} starting with {}",
+        env!("CARGO_PKG_VERSION"),
+        path.display()
+    );
     let pid_file = cfg.server.pid_file.clone();
     match bootstrap::build(cfg, opts) {
         Ok(server) => {
@@ -100,7 +111,9 @@ fn serve(path: &Path, opts: ProcessOpts) -> ExitCode {
 }
 
 fn check(path: &Path) -> ExitCode {
-    let Some(cfg) = load_or_report(path) else { return ExitCode::FAILURE };
+    let Some(cfg) = load_or_report(path) else {
+        return ExitCode::FAILURE;
+    };
     println!("{}: OK", path.display());
     print!("{}", summary(&cfg));
     ExitCode::SUCCESS
@@ -120,8 +133,16 @@ pub fn summary(cfg: &Config) -> String {
     }
     out += "routes:\n";
     for r in &cfg.routes {
-        let hosts = if r.hosts.is_empty() { "*".to_string() } else { format!("{:?}", r.hosts) };
-        let methods = if r.methods.is_empty() { "any".to_string() } else { format!("{:?}", r.methods) };
+        let hosts = if r.hosts.is_empty() {
+            "*".to_string()
+        } else {
+            format!("{:?}", r.hosts)
+        };
+        let methods = if r.methods.is_empty() {
+            "any".to_string()
+        } else {
+            format!("{:?}", r.methods)
+        };
         out += &format!(
             "  {}: hosts {} path {:?} methods {} -> {} (waf {:?})\n",
             r.name, hosts, r.path, methods, r.upstream, r.waf
@@ -129,9 +150,19 @@ pub fn summary(cfg: &Config) -> String {
     }
     out += "upstreams:\n";
     for (name, u) in &cfg.upstreams {
-        let servers: Vec<String> = u.servers.iter().map(|s| format!("{} w{}", s.address, s.weight)).collect();
-        let hc = u.health.as_ref().map_or("none".to_string(), |h| format!("{:?} every {:?}", h.kind, h.interval));
-        out += &format!("  {name}: {:?} [{}] health check: {hc}\n", u.algorithm, servers.join(", "));
+        let servers: Vec<String> = u
+            .servers
+            .iter()
+            .map(|s| format!("{} w{}", s.address, s.weight))
+            .collect();
+        let hc = u.health.as_ref().map_or("none".to_string(), |h| {
+            format!("{:?} every {:?}", h.kind, h.interval)
+        });
+        out += &format!(
+            "  {name}: {:?} [{}] health check: {hc}\n",
+            u.algorithm,
+            servers.join(", ")
+        );
     }
     out
 }
@@ -153,7 +184,10 @@ fn reload(path: &Path) -> ExitCode {
         eprintln!("error: pid file {pid_file} does not hold a pid");
         return ExitCode::FAILURE;
     }
-    match std::process::Command::new("kill").args(["-HUP", &pid]).status() {
+    match std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+    {
         Ok(s) if s.success() => {
             println!("sent SIGHUP to rampart (pid {pid})");
             ExitCode::SUCCESS

@@ -22,7 +22,10 @@ impl ServeHttp for Echo {
         let path = req.uri.to_string();
         let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (k, v) in req.headers.iter() {
-            headers.entry(k.as_str().to_string()).or_default().push(String::from_utf8_lossy(v.as_bytes()).into_owned());
+            headers
+                .entry(k.as_str().to_string())
+                .or_default()
+                .push(String::from_utf8_lossy(v.as_bytes()).into_owned());
         }
         let mut body_length = 0usize;
         while body_length < MAX_DRAIN {

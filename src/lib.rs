@@ -13,13 +13,13 @@
 //!        ─► logging : access log line, metrics
 //! ```
 
-pub mod config;
-pub mod snapshot;
-pub mod route;
 pub mod access;
-pub mod proxy;
-pub mod upstream;
-pub mod telemetry;
-pub mod demo;
 pub mod bootstrap;
 pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod proxy;
+pub mod route;
+pub mod snapshot;
+pub mod telemetry;
+pub mod upstream;

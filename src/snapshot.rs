@@ -45,7 +45,9 @@ impl Snapshot {
     pub fn build(config: Config, previous: Option<&Snapshot>) -> Result<Snapshot, SnapshotError> {
         let mut pools = HashMap::new();
         for (name, u) in &config.upstreams {
-            let reuse = previous.and_then(|p| p.pools.get(name)).filter(|p| p.config == *u);
+            let reuse = previous
+                .and_then(|p| p.pools.get(name))
+                .filter(|p| p.config == *u);
             let pool = match reuse {
                 Some(p) => p.clone(),
                 None => Arc::new(Pool::build(u)?),
@@ -55,7 +57,12 @@ impl Snapshot {
         let routes: Vec<Arc<Route>> = config
             .routes
             .iter()
-            .map(|r| Arc::new(Route { config: r.clone(), pool: pools[&r.upstream].clone() }))
+            .map(|r| {
+                Arc::new(Route {
+                    config: r.clone(),
+                    pool: pools[&r.upstream].clone(),
+                })
+            })
             .collect();
         let router = Router::new(
             routes
@@ -68,7 +75,13 @@ impl Snapshot {
                 .collect(),
         );
         let version = previous.map_or(1, |p| p.version + 1);
-        Ok(Snapshot { config: Arc::new(config), router, routes, pools, version })
+        Ok(Snapshot {
+            config: Arc::new(config),
+            router,
+            routes,
+            pools,
+            version,
+        })
     }
 
     /// True when every pool has at least one healthy server.
@@ -86,7 +99,10 @@ pub struct Shared {
 impl Shared {
     /// Publishes the first snapshot.
     pub fn new(s: Snapshot) -> Arc<Shared> {
-        Arc::new(Shared { current: ArcSwap::from_pointee(s), reloads: AtomicU64::new(0) })
+        Arc::new(Shared {
+            current: ArcSwap::from_pointee(s),
+            reloads: AtomicU64::new(0),
+        })
     }
 
     /// The current snapshot (load once per request).
@@ -99,7 +115,12 @@ impl Shared {
     pub fn reload(&self) -> Result<u64, String> {
         let old = self.load();
         let config = crate::config::load(&old.config.source).map_err(|e| e.to_string())?;
-        if config.listeners.iter().map(|l| l.address).ne(old.config.listeners.iter().map(|l| l.address)) {
+        if config.listeners.iter().map(|l| l.address).ne(old
+            .config
+            .listeners
+            .iter()
+            .map(|l| l.address))
+        {
             log::warn!("listener changes need a graceful upgrade (`rampart run -u`); keeping the old listeners");
         }
         let new = Snapshot::build(config, Some(&old)).map_err(|e| e.to_string())?;

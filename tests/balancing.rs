@@ -15,7 +15,11 @@ fn pool_yaml(origins: &[&Origin], weights: &[usize], algo: &str, extra: &str) ->
 }
 
 fn three() -> (Origin, Origin, Origin) {
-    (origin().name("a").spawn(), origin().name("b").spawn(), origin().name("c").spawn())
+    (
+        origin().name("a").spawn(),
+        origin().name("b").spawn(),
+        origin().name("c").spawn(),
+    )
 }
 
 fn send_many(e: &Edge, n: usize) {
@@ -26,7 +30,10 @@ fn send_many(e: &Edge, n: usize) {
 }
 
 fn within(got: usize, want: usize, tol: usize, what: &str) {
-    assert!(got.abs_diff(want) <= tol, "{what}: got {got}, want {want} ± {tol}");
+    assert!(
+        got.abs_diff(want) <= tol,
+        "{what}: got {got}, want {want} ± {tol}"
+    );
 }
 
 #[test]
@@ -64,7 +71,13 @@ fn random_is_weighted_within_tolerance() {
 #[test]
 fn consistent_hash_is_sticky_and_spreads_keys() {
     let (a, b, c) = three();
-    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 1, 1], "consistent_hash", "    hash_key: header:X-User\n")).spawn();
+    let e = edge(&pool_yaml(
+        &[&a, &b, &c],
+        &[1, 1, 1],
+        "consistent_hash",
+        "    hash_key: header:X-User\n",
+    ))
+    .spawn();
     let mut owner: HashMap<String, String> = HashMap::new();
     let mut conn = Conn::open(e.addr).unwrap();
     for round in 0..3 {
@@ -80,14 +93,25 @@ fn consistent_hash_is_sticky_and_spreads_keys() {
         }
     }
     for o in [&a, &b, &c] {
-        assert!(o.hits() >= 600 / 3 / 3, "{} got only {} of 600", o.name, o.hits());
+        assert!(
+            o.hits() >= 600 / 3 / 3,
+            "{} got only {} of 600",
+            o.name,
+            o.hits()
+        );
     }
 }
 
 #[test]
 fn consistent_hash_on_cookie() {
     let (a, b, c) = three();
-    let e = edge(&pool_yaml(&[&a, &b, &c], &[1, 1, 1], "consistent_hash", "    hash_key: cookie:sid\n")).spawn();
+    let e = edge(&pool_yaml(
+        &[&a, &b, &c],
+        &[1, 1, 1],
+        "consistent_hash",
+        "    hash_key: cookie:sid\n",
+    ))
+    .spawn();
     let first = request(e.addr, "GET", "/", &[("Cookie", "x=1; sid=abc")], b"").unwrap();
     for _ in 0..20 {
         let r = request(e.addr, "GET", "/", &[("Cookie", "sid=abc")], b"").unwrap();
@@ -100,7 +124,13 @@ fn least_connections_prefers_the_idle_server() {
     let slow = origin().name("slow").spawn();
     let fast = origin().name("fast").spawn();
     slow.delay(Duration::from_millis(150));
-    let e = edge(&pool_yaml(&[&slow, &fast], &[1, 1], "least_connections", "")).spawn();
+    let e = edge(&pool_yaml(
+        &[&slow, &fast],
+        &[1, 1],
+        "least_connections",
+        "",
+    ))
+    .spawn();
     let addr = e.addr;
     let threads: Vec<_> = (0..6)
         .map(|_| {
@@ -117,5 +147,10 @@ fn least_connections_prefers_the_idle_server() {
     }
     assert_eq!(slow.hits() + fast.hits(), 90);
     // Round robin would give 45/45; least connections keeps the slow server near one in flight.
-    assert!(fast.hits() > 3 * slow.hits(), "fast {} slow {}", fast.hits(), slow.hits());
+    assert!(
+        fast.hits() > 3 * slow.hits(),
+        "fast {} slow {}",
+        fast.hits(),
+        slow.hits()
+    );
 }

@@ -18,7 +18,15 @@ fn wait_until(what: &str, f: impl Fn() -> bool) {
 }
 
 fn origins_hit(e: &Edge, n: usize) -> Vec<String> {
-    (0..n).map(|_| get(e.addr, "/").unwrap().header("x-origin").unwrap_or("?").to_string()).collect()
+    (0..n)
+        .map(|_| {
+            get(e.addr, "/")
+                .unwrap()
+                .header("x-origin")
+                .unwrap_or("?")
+                .to_string()
+        })
+        .collect()
 }
 
 #[test]
@@ -30,14 +38,28 @@ fn http_health_check_removes_and_restores_a_server() {
         a.addr, b.addr
     ))
     .spawn();
-    wait_until("both serve", || origins_hit(&e, 4).contains(&"b".to_string()));
+    wait_until("both serve", || {
+        origins_hit(&e, 4).contains(&"b".to_string())
+    });
     b.set_health(503);
     wait_until("b removed", || origins_hit(&e, 6).iter().all(|o| o == "a"));
     let m = e.metrics_text();
-    assert!(m.contains(&format!("rampart_upstream_healthy{{pool=\"p\",server=\"{}\"}} 0", b.addr)), "{m}");
-    assert_eq!(get(e.metrics, "/readyz").unwrap().status, 200, "one healthy server keeps the pool ready");
+    assert!(
+        m.contains(&format!(
+            "rampart_upstream_healthy{{pool=\"p\",server=\"{}\"}} 0",
+            b.addr
+        )),
+        "{m}"
+    );
+    assert_eq!(
+        get(e.metrics, "/readyz").unwrap().status,
+        200,
+        "one healthy server keeps the pool ready"
+    );
     b.set_health(200);
-    wait_until("b restored", || origins_hit(&e, 6).contains(&"b".to_string()));
+    wait_until("b restored", || {
+        origins_hit(&e, 6).contains(&"b".to_string())
+    });
 }
 
 #[test]
@@ -52,7 +74,9 @@ fn tcp_health_check_follows_an_origin_that_dies_and_returns() {
     a.stop();
     wait_until("a removed", || origins_hit(&e, 6).iter().all(|o| o == "b"));
     b.stop();
-    wait_until("readyz says not ready", || get(e.metrics, "/readyz").unwrap().status == 503);
+    wait_until("readyz says not ready", || {
+        get(e.metrics, "/readyz").unwrap().status == 503
+    });
     assert_eq!(get(e.addr, "/").unwrap().status, 502);
     a.restart();
     b.restart();
@@ -65,7 +89,10 @@ fn tcp_health_check_follows_an_origin_that_dies_and_returns() {
 
 #[test]
 fn passive_failover_loses_no_idempotent_request() {
-    let origins: Vec<Origin> = ["a", "b", "c"].iter().map(|n| origin().name(n).spawn()).collect();
+    let origins: Vec<Origin> = ["a", "b", "c"]
+        .iter()
+        .map(|n| origin().name(n).spawn())
+        .collect();
     let servers: Vec<String> = origins.iter().map(|o| format!("\"{}\"", o.addr)).collect();
     // No active health check: only passive failover protects the requests.
     let e = edge(&format!(
@@ -83,7 +110,11 @@ fn passive_failover_loses_no_idempotent_request() {
                 let mut conn = Conn::open(addr).unwrap();
                 while !stop.load(Ordering::SeqCst) {
                     // Half the workers reuse a connection, half open new ones.
-                    let r = if i % 2 == 0 { conn.send("GET", "/", &[], b"") } else { get(addr, "/") };
+                    let r = if i % 2 == 0 {
+                        conn.send("GET", "/", &[], b"")
+                    } else {
+                        get(addr, "/")
+                    };
                     match r {
                         Ok(r) if r.status == 200 => ok.fetch_add(1, Ordering::SeqCst),
                         other => {
@@ -102,7 +133,13 @@ fn passive_failover_loses_no_idempotent_request() {
     for w in workers {
         w.join().unwrap();
     }
-    assert!(ok.load(Ordering::SeqCst) > 200, "only {} requests", ok.load(Ordering::SeqCst));
+    assert!(
+        ok.load(Ordering::SeqCst) > 200,
+        "only {} requests",
+        ok.load(Ordering::SeqCst)
+    );
     assert_eq!(failed.load(Ordering::SeqCst), 0, "log:\n{}", e.log());
-    assert!(e.metrics_text().contains("rampart_upstream_errors_total{kind=\"connect\",pool=\"p\"}"));
+    assert!(e
+        .metrics_text()
+        .contains("rampart_upstream_errors_total{kind=\"connect\",pool=\"p\"}"));
 }

@@ -53,7 +53,11 @@ fn origin_of(r: &Response) -> String {
 
 #[test]
 fn precedence_host_then_path_then_method() {
-    let (a, b, c) = (origin().name("a").spawn(), origin().name("b").spawn(), origin().name("c").spawn());
+    let (a, b, c) = (
+        origin().name("a").spawn(),
+        origin().name("b").spawn(),
+        origin().name("c").spawn(),
+    );
     let e = edge(&routes_yaml(&a, &b, &c)).spawn();
     let go = |host: &str, method: &str, path: &str| {
         let r = request(e.addr, method, path, &[("Host", host)], b"").unwrap();
@@ -64,10 +68,22 @@ fn precedence_host_then_path_then_method() {
     assert_eq!(go("localhost", "GET", "/api/login"), (200, "c".into()));
     assert_eq!(go("www.example.com", "GET", "/"), (200, "b".into()));
     assert_eq!(go("shop.example.com:8080", "GET", "/"), (200, "c".into()));
-    assert_eq!(go("example.com", "GET", "/"), (200, "a".into()), "bare domain is not *.example.com");
+    assert_eq!(
+        go("example.com", "GET", "/"),
+        (200, "a".into()),
+        "bare domain is not *.example.com"
+    );
     assert_eq!(go("localhost", "POST", "/v2/items"), (200, "c".into()));
-    assert_eq!(go("localhost", "GET", "/v2/items"), (200, "a".into()), "method restriction");
-    assert_eq!(c.requests()[0].uri, "/api/login", "exact route does not strip");
+    assert_eq!(
+        go("localhost", "GET", "/v2/items"),
+        (200, "a".into()),
+        "method restriction"
+    );
+    assert_eq!(
+        c.requests()[0].uri,
+        "/api/login",
+        "exact route does not strip"
+    );
 }
 
 #[test]
@@ -75,24 +91,43 @@ fn no_route_is_a_clean_404() {
     let a = origin().spawn();
     let e = edge(&format!("upstreams:\n  a: {{ servers: [\"{}\"] }}\nroutes:\n  - name: r\n    hosts: [only.test]\n    upstream: a\n", a.addr)).spawn();
     let mut conn = Conn::open(e.addr).unwrap();
-    let r = conn.send("GET", "/", &[("Host", "other.test")], b"").unwrap();
+    let r = conn
+        .send("GET", "/", &[("Host", "other.test")], b"")
+        .unwrap();
     assert_eq!(r.status, 404);
     assert!(r.text().contains("no route"), "{}", r.text());
     assert!(r.header("x-request-id").is_some());
     // The connection stays usable after a local 404.
-    let r = conn.send("GET", "/", &[("Host", "only.test")], b"").unwrap();
+    let r = conn
+        .send("GET", "/", &[("Host", "only.test")], b"")
+        .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(a.hits(), 1);
 }
 
 #[test]
 fn header_operations_and_rewrites() {
-    let (a, b, c) = (origin().name("a").spawn(), origin().name("b").spawn(), origin().name("c").spawn());
+    let (a, b, c) = (
+        origin().name("a").spawn(),
+        origin().name("b").spawn(),
+        origin().name("c").spawn(),
+    );
     let e = edge(&routes_yaml(&a, &b, &c)).spawn();
-    let r = request(e.addr, "GET", "/api/items?q=1", &[("X-Secret", "s3"), ("X-Keep", "k")], b"").unwrap();
+    let r = request(
+        e.addr,
+        "GET",
+        "/api/items?q=1",
+        &[("X-Secret", "s3"), ("X-Keep", "k")],
+        b"",
+    )
+    .unwrap();
     assert_eq!(r.status, 200);
     assert_eq!(r.header("x-served-by"), Some("rampart"));
-    assert_eq!(r.header("x-upstream-header"), None, "response header removed");
+    assert_eq!(
+        r.header("x-upstream-header"),
+        None,
+        "response header removed"
+    );
     let got = b.requests().pop().unwrap();
     assert_eq!(got.uri, "/items?q=1", "strip_prefix keeps the query");
     assert_eq!(got.header("x-route"), Some("api"));
@@ -105,10 +140,20 @@ fn header_operations_and_rewrites() {
 #[test]
 fn forwarded_headers_and_request_ids() {
     let a = origin().spawn();
-    let body = format!("upstreams:\n  a: {{ servers: [\"{}\"] }}\nroutes:\n  - name: r\n    upstream: a\n", a.addr);
+    let body = format!(
+        "upstreams:\n  a: {{ servers: [\"{}\"] }}\nroutes:\n  - name: r\n    upstream: a\n",
+        a.addr
+    );
     // Untrusted peer: incoming X-Forwarded-For is replaced.
     let e = edge(&body).spawn();
-    let r = request(e.addr, "GET", "/", &[("X-Forwarded-For", "6.6.6.6"), ("Host", "site.test")], b"").unwrap();
+    let r = request(
+        e.addr,
+        "GET",
+        "/",
+        &[("X-Forwarded-For", "6.6.6.6"), ("Host", "site.test")],
+        b"",
+    )
+    .unwrap();
     let got = a.requests().pop().unwrap();
     assert_eq!(got.header("x-forwarded-for"), Some("127.0.0.1"));
     assert_eq!(got.header("x-forwarded-proto"), Some("http"));
@@ -120,9 +165,14 @@ fn forwarded_headers_and_request_ids() {
     assert_eq!(r.header("x-request-id"), Some("given-id-1"));
     drop(e);
     // Trusted peer: the chain is extended.
-    let e = edge(&body).server("  trusted_proxies: [\"127.0.0.0/8\"]").spawn();
+    let e = edge(&body)
+        .server("  trusted_proxies: [\"127.0.0.0/8\"]")
+        .spawn();
     request(e.addr, "GET", "/", &[("X-Forwarded-For", "6.6.6.6")], b"").unwrap();
-    assert_eq!(a.requests().pop().unwrap().header("x-forwarded-for"), Some("6.6.6.6, 127.0.0.1"));
+    assert_eq!(
+        a.requests().pop().unwrap().header("x-forwarded-for"),
+        Some("6.6.6.6, 127.0.0.1")
+    );
 }
 
 #[test]
@@ -135,8 +185,14 @@ fn metrics_health_and_access_log() {
     let ready = get(e.metrics, "/readyz").unwrap();
     assert_eq!(ready.status, 200, "{}", ready.text());
     let m = e.metrics_text();
-    assert!(m.contains(r#"rampart_requests_total{route="main",status="2xx"} 1"#), "{m}");
-    assert!(m.contains(r#"rampart_requests_total{route="none",status="4xx"} 1"#), "{m}");
+    assert!(
+        m.contains(r#"rampart_requests_total{route="main",status="2xx"} 1"#),
+        "{m}"
+    );
+    assert!(
+        m.contains(r#"rampart_requests_total{route="none",status="4xx"} 1"#),
+        "{m}"
+    );
     assert!(m.contains("rampart_request_duration_seconds_bucket"), "{m}");
     let mut lines = String::new();
     for _ in 0..100 {

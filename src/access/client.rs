@@ -35,7 +35,9 @@ fn parse_hop(s: &str) -> Option<IpAddr> {
         return Some(canonical(ip));
     }
     // "1.2.3.4:5678" or "[::1]:5678"
-    s.parse::<std::net::SocketAddr>().ok().map(|a| canonical(a.ip()))
+    s.parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|a| canonical(a.ip()))
 }
 
 /// Maps IPv4-mapped IPv6 addresses to IPv4.
@@ -56,18 +58,30 @@ mod tests {
 
     #[test]
     fn untrusted_peer_is_the_client() {
-        let ip = client_ip("8.8.8.8".parse().unwrap(), &["1.1.1.1"], &nets(&["10.0.0.0/8"]));
+        let ip = client_ip(
+            "8.8.8.8".parse().unwrap(),
+            &["1.1.1.1"],
+            &nets(&["10.0.0.0/8"]),
+        );
         assert_eq!(ip.to_string(), "8.8.8.8");
     }
 
     #[test]
     fn trusted_peer_uses_rightmost_untrusted_hop() {
         let t = nets(&["10.0.0.0/8"]);
-        let ip = client_ip("10.0.0.1".parse().unwrap(), &["6.6.6.6, 1.2.3.4", "10.0.0.7"], &t);
+        let ip = client_ip(
+            "10.0.0.1".parse().unwrap(),
+            &["6.6.6.6, 1.2.3.4", "10.0.0.7"],
+            &t,
+        );
         assert_eq!(ip.to_string(), "1.2.3.4");
         let ip = client_ip("10.0.0.1".parse().unwrap(), &["garbage"], &t);
         assert_eq!(ip.to_string(), "10.0.0.1");
-        let ip = client_ip("::ffff:10.0.0.1".parse().unwrap(), &["[2001:db8::1]:80"], &t);
+        let ip = client_ip(
+            "::ffff:10.0.0.1".parse().unwrap(),
+            &["[2001:db8::1]:80"],
+            &t,
+        );
         assert_eq!(ip.to_string(), "2001:db8::1");
     }
 }

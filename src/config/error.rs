@@ -101,7 +101,8 @@ fn block_end(lines: &[&str], start: usize, indent: usize) -> usize {
             let t = l.trim();
             !t.is_empty()
                 && !t.starts_with('#')
-                && (indent_of(l) < indent || (indent_of(l) == indent && (!is_item || t.starts_with('-'))))
+                && (indent_of(l) < indent
+                    || (indent_of(l) == indent && (!is_item || t.starts_with('-'))))
         })
         .map_or(lines.len(), |p| p + start + 1)
 }

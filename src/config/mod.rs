@@ -12,7 +12,10 @@ use std::path::Path;
 
 /// Environment variables that override file settings (for deployment tooling).
 pub const ENV_OVERRIDES: &[(&str, &str)] = &[
-    ("RAMPART_LISTEN", "comma-separated addresses replacing listeners[0..n].address"),
+    (
+        "RAMPART_LISTEN",
+        "comma-separated addresses replacing listeners[0..n].address",
+    ),
     ("RAMPART_METRICS_LISTEN", "metrics.address"),
     ("RAMPART_LOG_LEVEL", "server.log_level"),
     ("RAMPART_PID_FILE", "server.pid_file"),
@@ -32,7 +35,11 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
 }
 
 /// Parses and validates `src` (read from `path`), with `env` giving overrides.
-pub fn load_str(path: &Path, src: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+pub fn load_str(
+    path: &Path,
+    src: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
     let mut parsed: file::FileConfig = if src.trim().is_empty() {
         file::FileConfig::default()
     } else {
@@ -55,15 +62,28 @@ fn serde_error(path: &Path, e: &serde_yaml::Error) -> ConfigError {
         Some((k, m)) if !k.contains(' ') => (k.to_string(), m.to_string()),
         _ => (String::new(), text),
     };
-    ConfigError { file: path.to_path_buf(), line: e.location().map(|l| l.line()), key, message }
+    ConfigError {
+        file: path.to_path_buf(),
+        line: e.location().map(|l| l.line()),
+        key,
+        message,
+    }
 }
 
 fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
     if let Some(listen) = env("RAMPART_LISTEN") {
-        for (i, a) in listen.split(',').map(str::trim).filter(|a| !a.is_empty()).enumerate() {
+        for (i, a) in listen
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .enumerate()
+        {
             match f.listeners.get_mut(i) {
                 Some(l) => l.address = a.to_string(),
-                None => f.listeners.push(file::ListenerSection { address: a.to_string(), threads: None }),
+                None => f.listeners.push(file::ListenerSection {
+                    address: a.to_string(),
+                    threads: None,
+                }),
             }
         }
     }
@@ -102,10 +122,14 @@ mod tests {
 
     #[test]
     fn unknown_key_names_line_and_path() {
-        let e = load(&BASE.replace("    upstream: a\n", "    upstream: a\n    pth: /x\n")).unwrap_err();
+        let e =
+            load(&BASE.replace("    upstream: a\n", "    upstream: a\n    pth: /x\n")).unwrap_err();
         let s = e.to_string();
         assert!(s.starts_with("t.yaml:9"), "{s}");
-        assert!(s.contains("routes[0]") && s.contains("unknown field `pth`"), "{s}");
+        assert!(
+            s.contains("routes[0]") && s.contains("unknown field `pth`"),
+            "{s}"
+        );
     }
 
     #[test]
@@ -113,16 +137,30 @@ mod tests {
         let e = load(&BASE.replace("upstream: a", "upstream: b")).unwrap_err();
         assert_eq!(e.line, Some(8));
         assert_eq!(e.key, "routes[0].upstream");
-        assert!(e.message.contains("unknown upstream `b`, expected one of: a"));
+        assert!(e
+            .message
+            .contains("unknown upstream `b`, expected one of: a"));
     }
 
     #[test]
     fn bad_values_are_explained() {
         let cases = [
             ("127.0.0.1:8080", "nonsense", "listeners[0].address"),
-            ("servers: [\"127.0.0.1:9000\"]", "servers: [\"nohost\"]", "upstreams.a.servers[0]"),
-            ("upstream: a\n", "upstream: a\n    waf: maybe\n", "routes[0].waf"),
-            ("upstream: a\n", "upstream: a\n    path_regex: \"(\"\n", "routes[0].path_regex"),
+            (
+                "servers: [\"127.0.0.1:9000\"]",
+                "servers: [\"nohost\"]",
+                "upstreams.a.servers[0]",
+            ),
+            (
+                "upstream: a\n",
+                "upstream: a\n    waf: maybe\n",
+                "routes[0].waf",
+            ),
+            (
+                "upstream: a\n",
+                "upstream: a\n    path_regex: \"(\"\n",
+                "routes[0].path_regex",
+            ),
         ];
         for (from, to, key) in cases {
             let e = load(&BASE.replace(from, to)).unwrap_err();

@@ -230,7 +230,10 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
     let server = server(&f.server)?;
     let listeners = listeners(&f.listeners, server.threads)?;
     let metrics = opt_addr("metrics.address", f.metrics.as_ref().map(|m| &m.address))?;
-    let demo_upstream = opt_addr("demo_upstream.address", f.demo_upstream.as_ref().map(|m| &m.address))?;
+    let demo_upstream = opt_addr(
+        "demo_upstream.address",
+        f.demo_upstream.as_ref().map(|m| &m.address),
+    )?;
     let mut upstreams = BTreeMap::new();
     for (name, u) in f.upstreams {
         let key = format!("upstreams.{name}");
@@ -240,31 +243,58 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
         if routes.iter().any(|x: &RouteConfig| x.name == r.name) {
-            return err(format!("{key}.name"), format!("duplicate route name `{}`", r.name));
+            return err(
+                format!("{key}.name"),
+                format!("duplicate route name `{}`", r.name),
+            );
         }
         if !upstreams.contains_key(&r.upstream) {
             let known: Vec<_> = upstreams.keys().map(String::as_str).collect();
             return err(
                 format!("{key}.upstream"),
-                format!("unknown upstream `{}`, expected one of: {}", r.upstream, known.join(", ")),
+                format!(
+                    "unknown upstream `{}`, expected one of: {}",
+                    r.upstream,
+                    known.join(", ")
+                ),
             );
         }
         routes.push(route(&key, r)?);
     }
-    Ok(Config { source, server, listeners, metrics, demo_upstream, upstreams, routes })
+    Ok(Config {
+        source,
+        server,
+        listeners,
+        metrics,
+        demo_upstream,
+        upstreams,
+        routes,
+    })
 }
 
 fn server(s: &file::ServerSection) -> R<ServerSettings> {
     let log_level = match s.log_level.as_deref().unwrap_or("info") {
-        l @ ("error" | "warn" | "info" | "debug" | "trace" | "off") => l.parse().expect("known level"),
+        l @ ("error" | "warn" | "info" | "debug" | "trace" | "off") => {
+            l.parse().expect("known level")
+        }
         other => {
-            return err("server.log_level", format!("unknown level `{other}`, expected one of: error, warn, info, debug, trace, off"))
+            return err(
+                "server.log_level",
+                format!(
+                "unknown level `{other}`, expected one of: error, warn, info, debug, trace, off"
+            ),
+            )
         }
     };
     let access_log = match s.access_log.as_deref().unwrap_or("stdout") {
         "stdout" | "-" => AccessLog::Stdout,
         "off" => AccessLog::Off,
-        "" => return err("server.access_log", "empty value, expected `stdout`, `off` or a file path"),
+        "" => {
+            return err(
+                "server.access_log",
+                "empty value, expected `stdout`, `off` or a file path",
+            )
+        }
         path => AccessLog::File(path.into()),
     };
     let mut trusted_proxies = Vec::new();
@@ -276,10 +306,18 @@ fn server(s: &file::ServerSection) -> R<ServerSettings> {
         return err("server.threads", "must be at least 1");
     }
     Ok(ServerSettings {
-        pid_file: s.pid_file.clone().unwrap_or_else(|| "/tmp/rampart.pid".into()),
-        upgrade_sock: s.upgrade_sock.clone().unwrap_or_else(|| "/tmp/rampart_upgrade.sock".into()),
+        pid_file: s
+            .pid_file
+            .clone()
+            .unwrap_or_else(|| "/tmp/rampart.pid".into()),
+        upgrade_sock: s
+            .upgrade_sock
+            .clone()
+            .unwrap_or_else(|| "/tmp/rampart_upgrade.sock".into()),
         grace_period: s.grace_period.unwrap_or(file::DEFAULT_GRACE_PERIOD),
-        graceful_shutdown_timeout: s.graceful_shutdown_timeout.unwrap_or(file::DEFAULT_GRACE_PERIOD),
+        graceful_shutdown_timeout: s
+            .graceful_shutdown_timeout
+            .unwrap_or(file::DEFAULT_GRACE_PERIOD),
         error_log: s.error_log.clone(),
         threads,
         log_level,
@@ -292,12 +330,21 @@ fn server(s: &file::ServerSection) -> R<ServerSettings> {
 pub fn cidr(key: &str, s: &str) -> R<IpNet> {
     s.parse::<IpNet>()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
-        .or_else(|_| err(key, format!("invalid CIDR `{s}`, expected e.g. `10.0.0.0/8` or `2001:db8::/32`")))
+        .or_else(|_| {
+            err(
+                key,
+                format!("invalid CIDR `{s}`, expected e.g. `10.0.0.0/8` or `2001:db8::/32`"),
+            )
+        })
 }
 
 fn addr(key: &str, s: &str) -> R<SocketAddr> {
-    s.parse()
-        .or_else(|_| err(key, format!("invalid address `{s}`, expected `ip:port` such as `0.0.0.0:8080`")))
+    s.parse().or_else(|_| {
+        err(
+            key,
+            format!("invalid address `{s}`, expected `ip:port` such as `0.0.0.0:8080`"),
+        )
+    })
 }
 
 fn opt_addr(key: &str, s: Option<&String>) -> R<Option<SocketAddr>> {
@@ -306,7 +353,10 @@ fn opt_addr(key: &str, s: Option<&String>) -> R<Option<SocketAddr>> {
 
 fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
     if ls.is_empty() {
-        return err("listeners", "at least one listener is required, e.g. `- address: 0.0.0.0:8080`");
+        return err(
+            "listeners",
+            "at least one listener is required, e.g. `- address: 0.0.0.0:8080`",
+        );
     }
     ls.iter()
         .enumerate()
@@ -314,7 +364,10 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
             let address = addr(&format!("listeners[{i}].address"), &l.address)?;
             match l.threads {
                 Some(0) => err(format!("listeners[{i}].threads"), "must be at least 1"),
-                t => Ok(Listener { address, threads: t.unwrap_or(threads) }),
+                t => Ok(Listener {
+                    address,
+                    threads: t.unwrap_or(threads),
+                }),
             }
         })
         .collect()
@@ -331,9 +384,14 @@ fn upstream(key: &str, name: String, u: file::UpstreamSection) -> R<UpstreamConf
             file::ServerEntry::Full(f) => (f.address.clone(), f.weight.unwrap_or(1)),
         };
         let k = format!("{key}.servers[{i}]");
-        let port_ok = address.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
+        let port_ok = address
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
         if !port_ok {
-            return err(k, format!("invalid server `{address}`, expected `host:port`"));
+            return err(
+                k,
+                format!("invalid server `{address}`, expected `host:port`"),
+            );
         }
         if weight == 0 || weight > 1000 {
             return err(format!("{k}.weight"), "weight must be between 1 and 1000");
@@ -342,7 +400,11 @@ fn upstream(key: &str, name: String, u: file::UpstreamSection) -> R<UpstreamConf
     }
     let algorithm = algorithm(key, u.algorithm.as_deref())?;
     let hash_key = hash_key(key, u.hash_key.as_deref())?;
-    let health = u.health_check.as_ref().map(|h| health(&format!("{key}.health_check"), h)).transpose()?;
+    let health = u
+        .health_check
+        .as_ref()
+        .map(|h| health(&format!("{key}.health_check"), h))
+        .transpose()?;
     let timeouts = Timeouts {
         connect: Some(u.connect_timeout.unwrap_or(file::DEFAULT_CONNECT_TIMEOUT)),
         read: Some(u.read_timeout.unwrap_or(file::DEFAULT_IO_TIMEOUT)),
@@ -350,7 +412,17 @@ fn upstream(key: &str, name: String, u: file::UpstreamSection) -> R<UpstreamConf
     };
     let sni = u.sni.unwrap_or_default();
     let retries = u.retries.unwrap_or(file::DEFAULT_RETRIES);
-    Ok(UpstreamConfig { name, servers, algorithm, hash_key, health, timeouts, retries, tls: u.tls, sni })
+    Ok(UpstreamConfig {
+        name,
+        servers,
+        algorithm,
+        hash_key,
+        health,
+        timeouts,
+        retries,
+        tls: u.tls,
+        sni,
+    })
 }
 
 fn algorithm(key: &str, a: Option<&str>) -> R<Algorithm> {
@@ -376,8 +448,13 @@ fn hash_key(key: &str, h: Option<&str>) -> R<HashKey> {
         s if s.starts_with("header:") => HeaderName::from_bytes(s[7..].trim().as_bytes())
             .map(HashKey::Header)
             .or_else(|_| err(k, format!("invalid header name in `{s}`"))),
-        s if s.starts_with("cookie:") && s.len() > 7 => Ok(HashKey::Cookie(s[7..].trim().to_string())),
-        s => err(k, format!("unknown hash key `{s}`, expected `client_ip`, `header:NAME` or `cookie:NAME`")),
+        s if s.starts_with("cookie:") && s.len() > 7 => {
+            Ok(HashKey::Cookie(s[7..].trim().to_string()))
+        }
+        s => err(
+            k,
+            format!("unknown hash key `{s}`, expected `client_ip`, `header:NAME` or `cookie:NAME`"),
+        ),
     }
 }
 
@@ -389,7 +466,12 @@ fn health(key: &str, h: &file::HealthCheckSection) -> R<HealthConfig> {
             host: h.host.clone().unwrap_or_else(|| "localhost".into()),
             expected_status: h.expected_status.unwrap_or(200),
         },
-        other => return err(format!("{key}.type"), format!("unknown health check type `{other}`, expected `tcp` or `http`")),
+        other => {
+            return err(
+                format!("{key}.type"),
+                format!("unknown health check type `{other}`, expected `tcp` or `http`"),
+            )
+        }
     };
     if let HealthKind::Http { path, .. } = &kind {
         if !path.starts_with('/') {
@@ -414,7 +496,12 @@ fn route(key: &str, r: file::RouteSection) -> R<RouteConfig> {
     for (i, h) in r.hosts.iter().enumerate() {
         match HostPattern::parse(h) {
             Some(p) => hosts.push(p),
-            None => return err(format!("{key}.hosts[{i}]"), format!("invalid host `{h}`, expected `example.com`, `*.example.com` or `*`")),
+            None => {
+                return err(
+                    format!("{key}.hosts[{i}]"),
+                    format!("invalid host `{h}`, expected `example.com`, `*.example.com` or `*`"),
+                )
+            }
         }
     }
     hosts.retain(|h| *h != HostPattern::Any);
@@ -423,13 +510,23 @@ fn route(key: &str, r: file::RouteSection) -> R<RouteConfig> {
     for (i, m) in r.methods.iter().enumerate() {
         match Method::from_bytes(m.to_ascii_uppercase().as_bytes()) {
             Ok(m) => methods.push(m),
-            Err(_) => return err(format!("{key}.methods[{i}]"), format!("invalid method `{m}`")),
+            Err(_) => {
+                return err(
+                    format!("{key}.methods[{i}]"),
+                    format!("invalid method `{m}`"),
+                )
+            }
         }
     }
     let rewrite = match r.rewrite {
         Some(rw) => match regex::Regex::new(&rw.regex) {
             Ok(re) => Some((re, rw.replace)),
-            Err(e) => return err(format!("{key}.rewrite.regex"), format!("invalid regex: {e}")),
+            Err(e) => {
+                return err(
+                    format!("{key}.rewrite.regex"),
+                    format!("invalid regex: {e}"),
+                )
+            }
         },
         None => None,
     };
@@ -442,7 +539,12 @@ fn route(key: &str, r: file::RouteSection) -> R<RouteConfig> {
         "block" => WafMode::Block,
         "detect" => WafMode::Detect,
         "off" => WafMode::Off,
-        o => return err(format!("{key}.waf"), format!("unknown WAF mode `{o}`, expected one of: block, detect, off")),
+        o => {
+            return err(
+                format!("{key}.waf"),
+                format!("unknown WAF mode `{o}`, expected one of: block, detect, off"),
+            )
+        }
     };
     let t = r.timeouts.as_ref();
     Ok(RouteConfig {
@@ -474,20 +576,29 @@ fn path_pattern(key: &str, r: &file::RouteSection) -> R<PathPattern> {
             .or_else(|e| err(format!("{key}.path_regex"), format!("invalid regex: {e}"))),
         (Some(_), None, None) => err(format!("{key}.path_prefix"), "must start with `/`"),
         (None, Some(_), None) => err(format!("{key}.path_exact"), "must start with `/`"),
-        _ => err(key, "give at most one of path_prefix, path_exact, path_regex"),
+        _ => err(
+            key,
+            "give at most one of path_prefix, path_exact, path_regex",
+        ),
     }
 }
 
 fn header_ops(key: &str, h: &file::HeaderOps) -> R<HeaderOps> {
     let mut out = HeaderOps::default();
     for (n, v) in &h.add {
-        let name = HeaderName::from_bytes(n.as_bytes()).or_else(|_| err(format!("{key}.add"), format!("invalid header name `{n}`")))?;
-        let value = HeaderValue::from_str(v).or_else(|_| err(format!("{key}.add.{n}"), "invalid header value"))?;
+        let name = HeaderName::from_bytes(n.as_bytes())
+            .or_else(|_| err(format!("{key}.add"), format!("invalid header name `{n}`")))?;
+        let value = HeaderValue::from_str(v)
+            .or_else(|_| err(format!("{key}.add.{n}"), "invalid header value"))?;
         out.add.push((name, value));
     }
     for (i, n) in h.remove.iter().enumerate() {
-        let name = HeaderName::from_bytes(n.as_bytes())
-            .or_else(|_| err(format!("{key}.remove[{i}]"), format!("invalid header name `{n}`")))?;
+        let name = HeaderName::from_bytes(n.as_bytes()).or_else(|_| {
+            err(
+                format!("{key}.remove[{i}]"),
+                format!("invalid header name `{n}`"),
+            )
+        })?;
         out.remove.push(name);
     }
     Ok(out)

@@ -12,7 +12,8 @@ pub fn request_id(incoming: Option<&[u8]>) -> String {
         Some(v)
             if !v.is_empty()
                 && v.len() <= 128
-                && v.iter().all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c)) =>
+                && v.iter()
+                    .all(|c| c.is_ascii_alphanumeric() || b"-_.:".contains(c)) =>
         {
             String::from_utf8_lossy(v).into_owned()
         }
@@ -22,19 +23,42 @@ pub fn request_id(incoming: Option<&[u8]>) -> String {
 
 /// Sets X-Forwarded-For / -Proto / -Host and X-Request-Id on the upstream request.
 /// `peer_trusted` decides whether the incoming X-Forwarded-For is kept.
-pub fn forwarded(req: &mut RequestHeader, peer: Option<IpAddr>, peer_trusted: bool, tls: bool, host: &str, id: &str) {
-    let mut xff = if peer_trusted { joined(&req.headers, "x-forwarded-for") } else { String::new() };
+pub fn forwarded(
+    req: &mut RequestHeader,
+    peer: Option<IpAddr>,
+    peer_trusted: bool,
+    tls: bool,
+    host: &str,
+    id: &str,
+) {
+    let mut xff = if peer_trusted {
+        joined(&req.headers, "x-forwarded-for")
+    } else {
+        String::new()
+    };
     if let Some(p) = peer {
         if !xff.is_empty() {
             xff.push_str(", ");
         }
         xff.push_str(&crate::access::client::canonical(p).to_string());
     }
-    let proto_in = if peer_trusted { first(&req.headers, "x-forwarded-proto") } else { None };
+    let proto_in = if peer_trusted {
+        first(&req.headers, "x-forwarded-proto")
+    } else {
+        None
+    };
     let proto = proto_in.unwrap_or_else(|| if tls { "https".into() } else { "http".into() });
-    let host_in = if peer_trusted { first(&req.headers, "x-forwarded-host") } else { None };
+    let host_in = if peer_trusted {
+        first(&req.headers, "x-forwarded-host")
+    } else {
+        None
+    };
     let fhost = host_in.unwrap_or_else(|| host.to_string());
-    for (name, value) in [("x-forwarded-for", xff), ("x-forwarded-proto", proto), ("x-forwarded-host", fhost)] {
+    for (name, value) in [
+        ("x-forwarded-for", xff),
+        ("x-forwarded-proto", proto),
+        ("x-forwarded-host", fhost),
+    ] {
         if value.is_empty() {
             let _ = req.remove_header(name);
         } else {
@@ -45,12 +69,18 @@ pub fn forwarded(req: &mut RequestHeader, peer: Option<IpAddr>, peer_trusted: bo
 }
 
 fn joined(h: &HeaderMap, name: &str) -> String {
-    let vals: Vec<&str> = h.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect();
+    let vals: Vec<&str> = h
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
     vals.join(", ")
 }
 
 fn first(h: &HeaderMap, name: &str) -> Option<String> {
-    h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    h.get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 /// Applies a route's request header operations.
@@ -82,7 +112,11 @@ pub fn rewrite_uri(route: &RouteConfig, path: &str, query: Option<&str>) -> Opti
     let mut p = path.to_string();
     if let Some(prefix) = &route.strip_prefix {
         if let Some(rest) = p.strip_prefix(prefix.trim_end_matches('/')) {
-            p = if rest.starts_with('/') { rest.to_string() } else { format!("/{rest}") };
+            p = if rest.starts_with('/') {
+                rest.to_string()
+            } else {
+                format!("/{rest}")
+            };
         }
     }
     if let Some((re, rep)) = &route.rewrite {
@@ -97,8 +131,14 @@ pub fn rewrite_uri(route: &RouteConfig, path: &str, query: Option<&str>) -> Opti
 /// The bytes consistent hashing uses for this request.
 pub fn hash_key(key: &HashKey, req: &RequestHeader, client: Option<IpAddr>) -> Vec<u8> {
     match key {
-        HashKey::ClientIp => client.map(|c| c.to_string().into_bytes()).unwrap_or_default(),
-        HashKey::Header(h) => req.headers.get(h).map(|v| v.as_bytes().to_vec()).unwrap_or_default(),
+        HashKey::ClientIp => client
+            .map(|c| c.to_string().into_bytes())
+            .unwrap_or_default(),
+        HashKey::Header(h) => req
+            .headers
+            .get(h)
+            .map(|v| v.as_bytes().to_vec())
+            .unwrap_or_default(),
         HashKey::Cookie(name) => cookie(&req.headers, name).unwrap_or_default().into_bytes(),
     }
 }
@@ -129,11 +169,25 @@ mod tests {
     fn forwarded_headers_respect_trust() {
         let mut req = RequestHeader::build("GET", b"/", None).unwrap();
         req.insert_header("x-forwarded-for", "6.6.6.6").unwrap();
-        forwarded(&mut req, Some("1.2.3.4".parse().unwrap()), false, false, "h", "id");
+        forwarded(
+            &mut req,
+            Some("1.2.3.4".parse().unwrap()),
+            false,
+            false,
+            "h",
+            "id",
+        );
         assert_eq!(req.headers["x-forwarded-for"], "1.2.3.4");
         let mut req = RequestHeader::build("GET", b"/", None).unwrap();
         req.insert_header("x-forwarded-for", "6.6.6.6").unwrap();
-        forwarded(&mut req, Some("10.0.0.1".parse().unwrap()), true, false, "h", "id");
+        forwarded(
+            &mut req,
+            Some("10.0.0.1".parse().unwrap()),
+            true,
+            false,
+            "h",
+            "id",
+        );
         assert_eq!(req.headers["x-forwarded-for"], "6.6.6.6, 10.0.0.1");
         assert_eq!(req.headers["x-forwarded-proto"], "http");
         assert_eq!(req.headers["x-forwarded-host"], "h");

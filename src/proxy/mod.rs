@@ -42,13 +42,32 @@ impl ProxyHttp for EdgeProxy {
         RequestCtx::new()
     }
 
-    async fn early_request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<()> {
+    async fn early_request_filter(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
         let snap = self.shared.load();
-        let peer = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
-        let xff: Vec<&str> =
-            session.req_header().headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
-        ctx.client_ip = peer.map(|p| client::client_ip(p, &xff, &snap.config.server.trusted_proxies));
-        ctx.request_id = headers::request_id(session.req_header().headers.get("x-request-id").map(|v| v.as_bytes()));
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
+        let xff: Vec<&str> = session
+            .req_header()
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        ctx.client_ip =
+            peer.map(|p| client::client_ip(p, &xff, &snap.config.server.trusted_proxies));
+        ctx.request_id = headers::request_id(
+            session
+                .req_header()
+                .headers
+                .get("x-request-id")
+                .map(|v| v.as_bytes()),
+        );
         ctx.snapshot = Some(snap);
         Ok(())
     }
@@ -69,14 +88,23 @@ impl ProxyHttp for EdgeProxy {
         }
     }
 
-    async fn upstream_peer(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<Box<HttpPeer>> {
-        let route = ctx.route.clone().ok_or_else(|| Error::explain(ErrorType::InternalError, "no route"))?;
+    async fn upstream_peer(
+        &self,
+        session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<Box<HttpPeer>> {
+        let route = ctx
+            .route
+            .clone()
+            .ok_or_else(|| Error::explain(ErrorType::InternalError, "no route"))?;
         let pool = &route.pool;
         let key = headers::hash_key(pool.hash_key(), session.req_header(), ctx.client_ip);
         ctx.release_upstream();
         ctx.tries += 1;
         let Some(backend) = pool.select(&key, &ctx.failed) else {
-            metrics::UPSTREAM_ERRORS.with_label_values(&[pool.name(), "no_healthy_server"]).inc();
+            metrics::UPSTREAM_ERRORS
+                .with_label_values(&[pool.name(), "no_healthy_server"])
+                .inc();
             return Error::e_explain(ErrorType::HTTPStatus(502), "no healthy upstream server");
         };
         if let Some(f) = crate::upstream::in_flight(&backend) {
@@ -93,22 +121,43 @@ impl ProxyHttp for EdgeProxy {
         upstream: &mut RequestHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
-        let Some(route) = ctx.route.clone() else { return Ok(()) };
-        let peer = session.client_addr().and_then(|a| a.as_inet()).map(|a| a.ip());
+        let Some(route) = ctx.route.clone() else {
+            return Ok(());
+        };
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip());
         let trusted = match (&ctx.snapshot, peer) {
             (Some(s), Some(p)) => client::is_trusted(p, &s.config.server.trusted_proxies),
             _ => false,
         };
-        headers::forwarded(upstream, peer, trusted, self.tls, &host_of(session), &ctx.request_id);
+        headers::forwarded(
+            upstream,
+            peer,
+            trusted,
+            self.tls,
+            &host_of(session),
+            &ctx.request_id,
+        );
         headers::apply_request(upstream, &route.config.request_headers);
-        if let Some(uri) = headers::rewrite_uri(&route.config, upstream.uri.path(), upstream.uri.query()) {
-            let uri = uri.parse::<http::Uri>().map_err(|_| Error::explain(ErrorType::HTTPStatus(400), "bad rewritten uri"))?;
+        if let Some(uri) =
+            headers::rewrite_uri(&route.config, upstream.uri.path(), upstream.uri.query())
+        {
+            let uri = uri
+                .parse::<http::Uri>()
+                .map_err(|_| Error::explain(ErrorType::HTTPStatus(400), "bad rewritten uri"))?;
             upstream.set_uri(uri);
         }
         Ok(())
     }
 
-    async fn response_filter(&self, _s: &mut Session, resp: &mut ResponseHeader, ctx: &mut RequestCtx) -> Result<()> {
+    async fn response_filter(
+        &self,
+        _s: &mut Session,
+        resp: &mut ResponseHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
         let _ = resp.insert_header("x-request-id", &ctx.request_id);
         if let Some(route) = &ctx.route {
             headers::apply_response(resp, &route.config.response_headers);
@@ -116,7 +165,13 @@ impl ProxyHttp for EdgeProxy {
         Ok(())
     }
 
-    fn fail_to_connect(&self, session: &mut Session, _peer: &HttpPeer, ctx: &mut RequestCtx, mut e: Box<Error>) -> Box<Error> {
+    fn fail_to_connect(
+        &self,
+        session: &mut Session,
+        _peer: &HttpPeer,
+        ctx: &mut RequestCtx,
+        mut e: Box<Error>,
+    ) -> Box<Error> {
         self.note_failure(ctx, "connect");
         let retries = ctx.route.as_ref().map_or(0, |r| r.pool.config.retries);
         if session.req_header().method.is_idempotent() && ctx.tries <= retries {
@@ -137,7 +192,8 @@ impl ProxyHttp for EdgeProxy {
         let mut e = e.more_context(format!("Peer: {peer}"));
         let retries = ctx.route.as_ref().map_or(0, |r| r.pool.config.retries);
         let idempotent = session.req_header().method.is_idempotent();
-        let replayable = !session.as_ref().retry_buffer_truncated() && session.response_written().is_none();
+        let replayable =
+            !session.as_ref().retry_buffer_truncated() && session.response_written().is_none();
         if !idempotent || !replayable {
             e.set_retry(false);
         } else if ctx.tries <= retries {
@@ -151,12 +207,18 @@ impl ProxyHttp for EdgeProxy {
 
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         ctx.release_upstream();
-        let status = session.response_written().map_or(ctx.local_status.unwrap_or(0), |r| r.status.as_u16());
+        let status = session
+            .response_written()
+            .map_or(ctx.local_status.unwrap_or(0), |r| r.status.as_u16());
         let route = ctx.route.as_ref().map(|r| r.config.name.as_str());
         let label = route.unwrap_or("none");
         let elapsed = ctx.started.elapsed();
-        metrics::REQUESTS.with_label_values(&[label, metrics::status_class(status)]).inc();
-        metrics::DURATION.with_label_values(&[label]).observe(elapsed.as_secs_f64());
+        metrics::REQUESTS
+            .with_label_values(&[label, metrics::status_class(status)])
+            .inc();
+        metrics::DURATION
+            .with_label_values(&[label])
+            .observe(elapsed.as_secs_f64());
         let req = session.req_header();
         let host = host_of(session);
         let path = req.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -182,7 +244,9 @@ impl EdgeProxy {
             ctx.failed.push(u);
         }
         let pool = ctx.route.as_ref().map_or("none", |r| r.pool.name());
-        metrics::UPSTREAM_ERRORS.with_label_values(&[pool, kind]).inc();
+        metrics::UPSTREAM_ERRORS
+            .with_label_values(&[pool, kind])
+            .inc();
         ctx.release_upstream();
     }
 }

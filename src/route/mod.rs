@@ -18,7 +18,11 @@ impl HostPattern {
     /// Parses `example.com`, `*.example.com` or `*`.
     pub fn parse(s: &str) -> Option<HostPattern> {
         let s = s.trim().to_ascii_lowercase();
-        let valid = |h: &str| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        let valid = |h: &str| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        };
         if s == "*" {
             Some(HostPattern::Any)
         } else if let Some(rest) = s.strip_prefix("*.") {
@@ -32,7 +36,9 @@ impl HostPattern {
         match self {
             HostPattern::Any => true,
             HostPattern::Exact(h) => h == host,
-            HostPattern::Wildcard(suffix) => host.len() > suffix.len() && host.ends_with(suffix.as_str()),
+            HostPattern::Wildcard(suffix) => {
+                host.len() > suffix.len() && host.ends_with(suffix.as_str())
+            }
         }
     }
 
@@ -99,7 +105,11 @@ pub struct Router {
 impl Router {
     /// Builds a router; `matchers[i]` belongs to route `i`.
     pub fn new(matchers: Vec<Matcher>) -> Router {
-        let mut entries: Vec<(Matcher, usize)> = matchers.into_iter().enumerate().map(|(i, m)| (m, i)).collect();
+        let mut entries: Vec<(Matcher, usize)> = matchers
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| (m, i))
+            .collect();
         // Stable sort keeps file order among equals.
         entries.sort_by_key(|(m, _)| std::cmp::Reverse(best_rank(m)));
         Router { entries }
@@ -110,14 +120,19 @@ impl Router {
         let host = normalize_host(host);
         let mut best: Option<(Rank, usize)> = None;
         for (m, idx) in &self.entries {
-            let Some(h) = host_rank(m, &host) else { continue };
+            let Some(h) = host_rank(m, &host) else {
+                continue;
+            };
             if !m.path.matches(path) || !(m.methods.is_empty() || m.methods.contains(method)) {
                 continue;
             }
             let rank = (h, m.path.rank(), !m.methods.is_empty());
             // Entries are pre-sorted by their best host rank; a wildcard list can
             // still rank lower for this host, so compare and keep file order on ties.
-            if best.as_ref().is_none_or(|(r, i)| rank > *r || (rank == *r && *idx < *i)) {
+            if best
+                .as_ref()
+                .is_none_or(|(r, i)| rank > *r || (rank == *r && *idx < *i))
+            {
                 best = Some((rank, *idx));
             }
         }
@@ -126,7 +141,12 @@ impl Router {
 }
 
 fn best_rank(m: &Matcher) -> Rank {
-    let h = m.hosts.iter().map(HostPattern::rank).max().unwrap_or((0, 0));
+    let h = m
+        .hosts
+        .iter()
+        .map(HostPattern::rank)
+        .max()
+        .unwrap_or((0, 0));
     (h, m.path.rank(), !m.methods.is_empty())
 }
 
@@ -134,7 +154,11 @@ fn host_rank(m: &Matcher, host: &str) -> Option<(u8, usize)> {
     if m.hosts.is_empty() {
         return Some((0, 0));
     }
-    m.hosts.iter().filter(|p| p.matches(host)).map(HostPattern::rank).max()
+    m.hosts
+        .iter()
+        .filter(|p| p.matches(host))
+        .map(HostPattern::rank)
+        .max()
 }
 
 /// Lowercases a Host header value and strips the port (IPv6 literals kept).
@@ -143,7 +167,9 @@ pub fn normalize_host(host: &str) -> String {
     let h = if let Some(end) = h.strip_prefix('[').and_then(|r| r.find(']')) {
         &h[..end + 2]
     } else {
-        h.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(h, |(n, _)| n)
+        h.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(h, |(n, _)| n)
     };
     h.trim_end_matches('.').to_ascii_lowercase()
 }
@@ -154,7 +180,11 @@ mod tests {
 
     fn m(hosts: &[&str], path: PathPattern, methods: &[&str]) -> Matcher {
         Matcher {
-            hosts: hosts.iter().filter_map(|h| HostPattern::parse(h)).filter(|h| *h != HostPattern::Any).collect(),
+            hosts: hosts
+                .iter()
+                .filter_map(|h| HostPattern::parse(h))
+                .filter(|h| *h != HostPattern::Any)
+                .collect(),
             path,
             methods: methods.iter().map(|x| x.parse().unwrap()).collect(),
         }
@@ -181,7 +211,11 @@ mod tests {
         let r = Router::new(vec![
             m(&[], prefix("/"), &[]),
             m(&[], prefix("/api/"), &[]),
-            m(&[], PathPattern::Regex(regex::Regex::new("^/api/v[0-9]+/").unwrap()), &[]),
+            m(
+                &[],
+                PathPattern::Regex(regex::Regex::new("^/api/v[0-9]+/").unwrap()),
+                &[],
+            ),
             m(&[], PathPattern::Exact("/api/v1/login".into()), &[]),
         ]);
         assert_eq!(r.find("h", "/api/v1/login", &Method::GET), Some(3));

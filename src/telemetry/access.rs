@@ -41,21 +41,28 @@ pub fn init(target: &AccessLog) -> std::io::Result<()> {
     let mut out: Box<dyn Write + Send> = match target {
         AccessLog::Off => return Ok(()),
         AccessLog::Stdout => Box::new(std::io::stdout()),
-        AccessLog::File(p) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(p)?),
+        AccessLog::File(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)?,
+        ),
     };
     let (tx, rx) = channel::<String>();
     if SINK.set(tx).is_err() {
         return Ok(());
     }
-    std::thread::Builder::new().name("access-log".into()).spawn(move || {
-        while let Ok(line) = rx.recv() {
-            let _ = out.write_all(line.as_bytes());
-            while let Ok(more) = rx.try_recv() {
-                let _ = out.write_all(more.as_bytes());
+    std::thread::Builder::new()
+        .name("access-log".into())
+        .spawn(move || {
+            while let Ok(line) = rx.recv() {
+                let _ = out.write_all(line.as_bytes());
+                while let Ok(more) = rx.try_recv() {
+                    let _ = out.write_all(more.as_bytes());
+                }
+                let _ = out.flush();
             }
-            let _ = out.flush();
-        }
-    })?;
+        })?;
     Ok(())
 }
 

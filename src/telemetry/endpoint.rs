@@ -37,17 +37,32 @@ impl ServeHttp for Endpoint {
                 for (name, pool) in &snap.pools {
                     let healthy = pool.any_healthy();
                     ok &= healthy;
-                    body.push_str(&format!("{name}: {}\n", if healthy { "ok" } else { "no healthy server" }));
+                    body.push_str(&format!(
+                        "{name}: {}\n",
+                        if healthy { "ok" } else { "no healthy server" }
+                    ));
                 }
-                let head = format!("config version {}: {}\n", snap.version, if ok { "ready" } else { "not ready" });
-                reply(if ok { 200 } else { 503 }, "text/plain", (head + &body).into_bytes())
+                let head = format!(
+                    "config version {}: {}\n",
+                    snap.version,
+                    if ok { "ready" } else { "not ready" }
+                );
+                reply(
+                    if ok { 200 } else { 503 },
+                    "text/plain",
+                    (head + &body).into_bytes(),
+                )
             }
             "/metrics" => {
                 let mut buf = Vec::new();
                 let _ = TextEncoder::new().encode(&prometheus::gather(), &mut buf);
                 reply(200, "text/plain; version=0.0.4", buf)
             }
-            _ => reply(404, "text/plain", b"not found: try /metrics, /healthz, /readyz\n".to_vec()),
+            _ => reply(
+                404,
+                "text/plain",
+                b"not found: try /metrics, /healthz, /readyz\n".to_vec(),
+            ),
         }
     }
 }

@@ -5,9 +5,14 @@ use crate::config::Config;
 /// Initialises logging once.
 pub fn init(cfg: &Config) {
     let mut b = env_logger::Builder::new();
-    b.filter_level(cfg.server.log_level).format_timestamp_millis();
+    b.filter_level(cfg.server.log_level)
+        .format_timestamp_millis();
     if let Some(path) = &cfg.server.error_log {
-        match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             Ok(f) => {
                 b.target(env_logger::Target::Pipe(Box::new(f)));
             }

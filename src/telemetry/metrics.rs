@@ -3,13 +3,18 @@
 
 use once_cell::sync::Lazy;
 use pingora_prometheus::prometheus::{
-    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec, HistogramVec, IntCounterVec, IntGaugeVec,
+    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec, HistogramVec,
+    IntCounterVec, IntGaugeVec,
 };
 
 /// Requests by route and status class.
 pub static REQUESTS: Lazy<IntCounterVec> = Lazy::new(|| {
-    register_int_counter_vec!("rampart_requests_total", "Requests handled, by route and status class", &["route", "status"])
-        .expect("metric registers once")
+    register_int_counter_vec!(
+        "rampart_requests_total",
+        "Requests handled, by route and status class",
+        &["route", "status"]
+    )
+    .expect("metric registers once")
 });
 
 /// Request duration by route.
@@ -35,14 +40,22 @@ pub static UPSTREAM_ERRORS: Lazy<IntCounterVec> = Lazy::new(|| {
 
 /// Health of each server (1 healthy, 0 unhealthy).
 pub static UPSTREAM_HEALTHY: Lazy<IntGaugeVec> = Lazy::new(|| {
-    register_int_gauge_vec!("rampart_upstream_healthy", "1 when the server passes health checks", &["pool", "server"])
-        .expect("metric registers once")
+    register_int_gauge_vec!(
+        "rampart_upstream_healthy",
+        "1 when the server passes health checks",
+        &["pool", "server"]
+    )
+    .expect("metric registers once")
 });
 
 /// Config reloads by result.
 pub static RELOADS: Lazy<IntCounterVec> = Lazy::new(|| {
-    register_int_counter_vec!("rampart_config_reloads_total", "Config reloads by result (ok, error)", &["result"])
-        .expect("metric registers once")
+    register_int_counter_vec!(
+        "rampart_config_reloads_total",
+        "Config reloads by result (ok, error)",
+        &["result"]
+    )
+    .expect("metric registers once")
 });
 
 /// Status class label of a status code.

@@ -2,6 +2,6 @@
 //! the JSON access log, and the metrics/health endpoint.
 
 pub mod access;
-pub mod logging;
 pub mod endpoint;
+pub mod logging;
 pub mod metrics;

@@ -14,12 +14,18 @@ pub fn build(h: &HealthConfig, sni: &str, tls: bool) -> Box<dyn HealthCheck + Se
             c.peer_template.options.connection_timeout = Some(h.timeout);
             c
         }
-        HealthKind::Http { path, host, expected_status } => {
+        HealthKind::Http {
+            path,
+            host,
+            expected_status,
+        } => {
             let host = if sni.is_empty() { host.as_str() } else { sni };
             let mut c = HttpHealthCheck::new(host, tls);
             c.consecutive_success = h.rise;
             c.consecutive_failure = h.fall;
-            let _ = c.req.set_uri(http::Uri::try_from(path.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")));
+            c.req.set_uri(
+                http::Uri::try_from(path.as_str()).unwrap_or_else(|_| http::Uri::from_static("/")),
+            );
             let mut peer = HttpPeer::new("0.0.0.0:1", tls, sni.to_string());
             peer.options.connection_timeout = Some(h.timeout);
             peer.options.read_timeout = Some(h.timeout);
@@ -31,7 +37,10 @@ pub fn build(h: &HealthConfig, sni: &str, tls: bool) -> Box<dyn HealthCheck + Se
                 } else {
                     pingora_error::Error::e_explain(
                         pingora_error::ErrorType::Custom("unexpected status"),
-                        format!("health check got {} (expected {want})", resp.status.as_u16()),
+                        format!(
+                            "health check got {} (expected {want})",
+                            resp.status.as_u16()
+                        ),
                     )
                 }
             }));

@@ -18,7 +18,9 @@ impl InFlight {
     }
     /// Counts a request that ended.
     pub fn end(&self) {
-        let _ = self.0.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
+        let _ = self
+            .0
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1));
     }
     /// Current count.
     pub fn get(&self) -> usize {
@@ -39,9 +41,17 @@ impl BackendSelection for LeastConnections {
     fn build(backends: &BTreeSet<Backend>) -> Self {
         let backends = backends
             .iter()
-            .map(|b| (b.clone(), b.ext.get::<InFlight>().cloned().unwrap_or_default()))
+            .map(|b| {
+                (
+                    b.clone(),
+                    b.ext.get::<InFlight>().cloned().unwrap_or_default(),
+                )
+            })
             .collect();
-        LeastConnections { backends, tiebreak: AtomicUsize::new(0) }
+        LeastConnections {
+            backends,
+            tiebreak: AtomicUsize::new(0),
+        }
     }
 
     fn iter(self: &Arc<Self>, _key: &[u8]) -> LeastIter {
@@ -57,7 +67,11 @@ impl BackendSelection for LeastConnections {
             // Compare fa/wa with fb/wb without division.
             (fa.get() * bb.weight.max(1)).cmp(&(fb.get() * ba.weight.max(1)))
         });
-        LeastIter { sel: self.clone(), order, pos: 0 }
+        LeastIter {
+            sel: self.clone(),
+            order,
+            pos: 0,
+        }
     }
 }
 

@@ -63,12 +63,19 @@ impl Pool {
     pub fn build(config: &UpstreamConfig) -> Result<Pool, PoolError> {
         let mut set = BTreeSet::new();
         for s in &config.servers {
-            let addrs = s.address.to_socket_addrs().map_err(|e| PoolError::Resolve {
-                pool: config.name.clone(),
-                server: s.address.clone(),
-                reason: e.to_string(),
-            })?;
-            let weight = if config.algorithm == Algorithm::RoundRobin { 1 } else { s.weight };
+            let addrs = s
+                .address
+                .to_socket_addrs()
+                .map_err(|e| PoolError::Resolve {
+                    pool: config.name.clone(),
+                    server: s.address.clone(),
+                    reason: e.to_string(),
+                })?;
+            let weight = if config.algorithm == Algorithm::RoundRobin {
+                1
+            } else {
+                s.weight
+            };
             for addr in addrs {
                 set.insert(backend(addr, weight));
             }
@@ -79,9 +86,13 @@ impl Pool {
             backends.set_health_check(health::build(h, &config.sni, config.tls));
         }
         let selector = match config.algorithm {
-            Algorithm::RoundRobin | Algorithm::Weighted => Selector::RoundRobin(LoadBalancer::from_backends(backends)),
+            Algorithm::RoundRobin | Algorithm::Weighted => {
+                Selector::RoundRobin(LoadBalancer::from_backends(backends))
+            }
             Algorithm::Random => Selector::Random(LoadBalancer::from_backends(backends)),
-            Algorithm::ConsistentHash => Selector::Consistent(LoadBalancer::from_backends(backends)),
+            Algorithm::ConsistentHash => {
+                Selector::Consistent(LoadBalancer::from_backends(backends))
+            }
             Algorithm::LeastConnections => Selector::Least(LoadBalancer::from_backends(backends)),
         };
         // Static discovery never blocks or fails: populate the selector now.
@@ -89,7 +100,13 @@ impl Pool {
             use futures::FutureExt;
             let _ = lb.update().now_or_never();
         });
-        Ok(Pool { config: config.clone(), selector, servers, started: Instant::now(), next_check_ms: AtomicU64::new(0) })
+        Ok(Pool {
+            config: config.clone(),
+            selector,
+            servers,
+            started: Instant::now(),
+            next_check_ms: AtomicU64::new(0),
+        })
     }
 
     /// Name of the pool.
@@ -99,7 +116,9 @@ impl Pool {
 
     /// Picks a healthy server for `key`, skipping `exclude` (servers that failed this request).
     pub fn select(&self, key: &[u8], exclude: &[SocketAddr]) -> Option<Backend> {
-        let accept = |b: &Backend, healthy: bool| healthy && !b.addr.as_inet().is_some_and(|a| exclude.contains(a));
+        let accept = |b: &Backend, healthy: bool| {
+            healthy && !b.addr.as_inet().is_some_and(|a| exclude.contains(a))
+        };
         let max = self.servers.len() * 4 + 16;
         on_lb!(&self.selector, lb => lb.select_with(key, max, accept))
     }
@@ -107,7 +126,10 @@ impl Pool {
     /// Health of every server.
     pub fn health(&self) -> Vec<(SocketAddr, bool)> {
         let backends = on_lb!(&self.selector, lb => lb.backends());
-        self.servers.iter().filter_map(|b| Some((*b.addr.as_inet()?, backends.ready(b)))).collect()
+        self.servers
+            .iter()
+            .filter_map(|b| Some((*b.addr.as_inet()?, backends.ready(b))))
+            .collect()
     }
 
     /// True when at least one server is healthy.
@@ -117,7 +139,11 @@ impl Pool {
 
     /// Builds the peer for a selected server with route-level timeout overrides.
     pub fn peer(&self, b: &Backend, route: &Timeouts) -> Box<HttpPeer> {
-        let addr = b.addr.as_inet().copied().unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let addr = b
+            .addr
+            .as_inet()
+            .copied()
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let mut peer = HttpPeer::new(addr, self.config.tls, self.config.sni.clone());
         let t = &self.config.timeouts;
         peer.options.connection_timeout = route.connect.or(t.connect);
@@ -134,13 +160,20 @@ impl Pool {
 
     /// Runs one health-check pass if the interval elapsed. Returns true if it ran.
     pub async fn check_if_due(&self) -> bool {
-        let Some(h) = &self.config.health else { return false };
+        let Some(h) = &self.config.health else {
+            return false;
+        };
         let now = self.started.elapsed().as_millis() as u64;
         let due = self.next_check_ms.load(Ordering::Relaxed);
         if now < due
             || self
                 .next_check_ms
-                .compare_exchange(due, now + h.interval.as_millis() as u64, Ordering::AcqRel, Ordering::Relaxed)
+                .compare_exchange(
+                    due,
+                    now + h.interval.as_millis() as u64,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                )
                 .is_err()
         {
             return false;

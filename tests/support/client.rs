@@ -14,7 +14,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -32,7 +35,10 @@ impl Conn {
         let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
         stream.set_read_timeout(Some(Duration::from_secs(20)))?;
         stream.set_nodelay(true)?;
-        Ok(Conn { reader: BufReader::new(stream.try_clone()?), stream })
+        Ok(Conn {
+            reader: BufReader::new(stream.try_clone()?),
+            stream,
+        })
     }
 
     /// Sends raw bytes and reads one response.
@@ -42,7 +48,13 @@ impl Conn {
     }
 
     /// Sends a request with `Host: host` plus `headers` and reads the response.
-    pub fn send(&mut self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Response> {
+    pub fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Response> {
         let mut req = format!("{method} {path} HTTP/1.1\r\n");
         if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
             req.push_str("Host: localhost\r\n");
@@ -61,7 +73,13 @@ impl Conn {
 }
 
 /// One request on a new connection.
-pub fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Response> {
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Response> {
     let mut h: Vec<(&str, &str)> = headers.to_vec();
     h.push(("Connection", "close"));
     Conn::open(addr)?.send(method, path, &h, body)
@@ -76,9 +94,16 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
     let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
     let mut line = String::new();
     if r.read_line(&mut line)? == 0 {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "connection closed",
+        ));
     }
-    let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| bad("status line"))?;
+    let status = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("status line"))?;
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
@@ -90,7 +115,12 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
         let (k, v) = h.split_once(':').ok_or_else(|| bad("header"))?;
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let find = |n: &str| headers.iter().find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    let find = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _): &&(String, String)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
     let mut body = Vec::new();
     if let Some(len) = find("content-length").and_then(|l| l.parse::<usize>().ok()) {
         body.resize(len, 0);
@@ -110,5 +140,9 @@ fn read_response(r: &mut BufReader<TcpStream>) -> std::io::Result<Response> {
     } else if status >= 200 && status != 204 && status != 304 {
         r.read_to_end(&mut body)?;
     }
-    Ok(Response { status, headers, body })
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }

@@ -7,7 +7,11 @@ use std::time::{Duration, Instant};
 
 /// A free loopback port (bound and released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Builder for an edge process.
@@ -19,7 +23,10 @@ pub struct EdgeBuilder {
 /// Starts building an edge whose config has `body` (upstreams, routes, ...)
 /// after a generated `server`, `listeners` and `metrics` section.
 pub fn edge(body: &str) -> EdgeBuilder {
-    EdgeBuilder { body: body.to_string(), server_extra: String::new() }
+    EdgeBuilder {
+        body: body.to_string(),
+        server_extra: String::new(),
+    }
 }
 
 impl EdgeBuilder {
@@ -84,7 +91,10 @@ impl Edge {
         if upgrade {
             cmd.arg("-u");
         }
-        cmd.stdout(Stdio::null()).stderr(log).spawn().expect("start rampart")
+        cmd.stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start rampart")
     }
 
     /// Waits until the proxy and the metrics listener answer.
@@ -92,7 +102,9 @@ impl Edge {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             let up = TcpStream::connect(self.addr).is_ok()
-                && super::get(self.metrics, "/healthz").map(|r| r.status == 200).unwrap_or(false);
+                && super::get(self.metrics, "/healthz")
+                    .map(|r| r.status == 200)
+                    .unwrap_or(false);
             if up {
                 return;
             }
@@ -130,17 +142,28 @@ impl Edge {
         while Instant::now() < deadline {
             let log = self.log();
             if log.matches("config reload").count() > before {
-                return st.status.success() && log.rsplit("config reload").next().is_some_and(|t| t.starts_with("ed"));
+                return st.status.success()
+                    && log
+                        .rsplit("config reload")
+                        .next()
+                        .is_some_and(|t| t.starts_with("ed"));
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("no reload log line; reload output: {:?}\nlog:\n{}", st, self.log());
+        panic!(
+            "no reload log line; reload output: {:?}\nlog:\n{}",
+            st,
+            self.log()
+        );
     }
 
     /// Sends SIGHUP directly (for configs `rampart reload` would refuse).
     pub fn sighup(&self) {
         let before = self.log().matches("config reload").count();
-        Command::new("kill").args(["-HUP", &self.pid().to_string()]).status().unwrap();
+        Command::new("kill")
+            .args(["-HUP", &self.pid().to_string()])
+            .status()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline && self.log().matches("config reload").count() == before {
             std::thread::sleep(Duration::from_millis(20));
@@ -154,7 +177,10 @@ impl Edge {
         self.children.push(child);
         // The new process waits on the upgrade socket; the old one hands over on SIGQUIT.
         std::thread::sleep(Duration::from_millis(300));
-        Command::new("kill").args(["-QUIT", &old.to_string()]).status().unwrap();
+        Command::new("kill")
+            .args(["-QUIT", &old.to_string()])
+            .status()
+            .unwrap();
         let idx = self.children.len() - 2;
         let old_child = &mut self.children[idx];
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -164,7 +190,10 @@ impl Edge {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("old process did not exit after upgrade; log:\n{}", self.log());
+        panic!(
+            "old process did not exit after upgrade; log:\n{}",
+            self.log()
+        );
     }
 
     /// Metric text.

@@ -18,7 +18,10 @@ pub struct Recorded {
 
 impl Recorded {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -41,7 +44,10 @@ pub struct OriginBuilder {
 
 /// Starts building an origin.
 pub fn origin() -> OriginBuilder {
-    OriginBuilder { name: "origin".into(), port: 0 }
+    OriginBuilder {
+        name: "origin".into(),
+        port: 0,
+    }
 }
 
 impl OriginBuilder {
@@ -58,7 +64,11 @@ impl OriginBuilder {
         state.health_status.store(200, Ordering::SeqCst);
         let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("bind origin");
         let addr = listener.local_addr().unwrap();
-        let o = Origin { name: self.name, addr, state };
+        let o = Origin {
+            name: self.name,
+            addr,
+            state,
+        };
         o.serve(listener);
         o
     }
@@ -101,15 +111,21 @@ impl Origin {
     }
     /// Answer every request with this status (0: normal).
     pub fn fail_with(&self, status: u16) {
-        self.state.fail_status.store(status as u64, Ordering::SeqCst);
+        self.state
+            .fail_status
+            .store(status as u64, Ordering::SeqCst);
     }
     /// Delay every answer.
     pub fn delay(&self, d: Duration) {
-        self.state.delay_ms.store(d.as_millis() as u64, Ordering::SeqCst);
+        self.state
+            .delay_ms
+            .store(d.as_millis() as u64, Ordering::SeqCst);
     }
     /// Status of `/healthz`.
     pub fn set_health(&self, status: u16) {
-        self.state.health_status.store(status as u64, Ordering::SeqCst);
+        self.state
+            .health_status
+            .store(status as u64, Ordering::SeqCst);
     }
     /// Stops listening and drops every open connection.
     pub fn stop(&self) {
@@ -154,7 +170,10 @@ fn handle(stream: TcpStream, state: &State, name: &str) {
         }
         let health = req.uri.starts_with("/healthz");
         let (status, body) = if health {
-            (state.health_status.load(Ordering::SeqCst) as u16, format!("{name} health\n"))
+            (
+                state.health_status.load(Ordering::SeqCst) as u16,
+                format!("{name} health\n"),
+            )
         } else {
             state.hits.fetch_add(1, Ordering::SeqCst);
             state.requests.lock().unwrap().push(req.clone());
@@ -163,7 +182,10 @@ fn handle(stream: TcpStream, state: &State, name: &str) {
                 thread::sleep(Duration::from_millis(d));
             }
             let f = state.fail_status.load(Ordering::SeqCst) as u16;
-            (if f == 0 { 200 } else { f }, format!("{name} {} {}\n", req.method, req.uri))
+            (
+                if f == 0 { 200 } else { f },
+                format!("{name} {} {}\n", req.method, req.uri),
+            )
         };
         let resp = format!(
             "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nX-Origin: {name}\r\nX-Upstream-Header: present\r\nContent-Type: text/plain\r\n\r\n{body}",
@@ -196,7 +218,12 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
         let (k, v) = h.split_once(':')?;
         headers.push((k.trim().to_string(), v.trim().to_string()));
     }
-    let find = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    let find = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
     let mut body = Vec::new();
     if let Some(len) = find("content-length").and_then(|l| l.parse::<usize>().ok()) {
         body.resize(len, 0);
@@ -214,5 +241,10 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Recorded> {
             body.extend_from_slice(&chunk[..n]);
         }
     }
-    Some(Recorded { method, uri, headers, body })
+    Some(Recorded {
+        method,
+        uri,
+        headers,
+        body,
+    })
 }
