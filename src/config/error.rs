@@ -48,7 +48,8 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
         to = end;
         min_indent = indent + 1;
         if let Some(i) = index {
-            let (item, item_indent) = nth_item(&lines[from..to], i)?;
+            // Flow sequences (`[a, b]`) stay on the key's line.
+            let Some((item, item_indent)) = nth_item(&lines[from..to], i) else { break };
             let item = item + from;
             found = Some(item);
             to = block_end(&lines, item, item_indent).min(to);
@@ -121,5 +122,6 @@ mod tests {
         assert_eq!(locate(SRC, "routes[1]"), Some(6));
         assert_eq!(locate(SRC, "upstreams.x.servers"), Some(11));
         assert_eq!(locate(SRC, "nothing"), None);
+        assert_eq!(locate(SRC, "routes[1].hosts[0]"), Some(7));
     }
 }
