@@ -4,13 +4,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends cmake && rm -rf
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
+COPY benches ./benches
 RUN cargo build --release --locked --bin rampart
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /var/lib/rampart --create-home rampart
 COPY --from=build /src/target/release/rampart /usr/local/bin/rampart
-COPY conf /etc/rampart
+COPY conf /etc/rampart/conf
+COPY filters /etc/rampart/filters
 USER rampart
 WORKDIR /var/lib/rampart
 ENV RAMPART_PID_FILE=/var/lib/rampart/rampart.pid \
@@ -19,4 +21,4 @@ ENV RAMPART_PID_FILE=/var/lib/rampart/rampart.pid \
 EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=2s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9090 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q 200 <&3"]
 ENTRYPOINT ["/usr/local/bin/rampart"]
-CMD ["run", "-c", "/etc/rampart/rampart.yaml"]
+CMD ["run", "-c", "/etc/rampart/conf/rampart.yaml"]

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 /// Rampart: an edge reverse proxy with a built-in web application firewall.
 #[derive(Parser, Debug)]
-#[command(name = "rampart", version, about, long_about = None, after_help = "Examples:\n  rampart run -c conf/rampart.yaml        start the proxy\n  rampart check -c conf/rampart.yaml      validate a config and print a summary\n  rampart reload -c conf/rampart.yaml     make the running proxy re-read its config\n  rampart run -u -d -c conf/rampart.yaml  graceful upgrade: take over from a running process\n\nEnvironment overrides: RAMPART_LISTEN, RAMPART_METRICS_LISTEN, RAMPART_LOG_LEVEL,\nRAMPART_PID_FILE, RAMPART_UPGRADE_SOCK, RAMPART_ACCESS_LOG (see conf/README.md).")]
+#[command(name = "rampart", version, about, long_about = None, after_help = "Examples:\n  rampart run -c conf/rampart.yaml        start the proxy\n  rampart check -c conf/rampart.yaml      validate a config and print a summary\n  rampart reload -c conf/rampart.yaml     make the running proxy re-read its config\n  rampart run -u -d -c conf/rampart.yaml  graceful upgrade: take over from a running process\n  rampart waf explain '/?q=<script>'      why would this request be blocked?\n\nEnvironment overrides: RAMPART_LISTEN, RAMPART_METRICS_LISTEN, RAMPART_LOG_LEVEL,\nRAMPART_PID_FILE, RAMPART_UPGRADE_SOCK, RAMPART_ACCESS_LOG (see conf/README.md).")]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -47,6 +47,47 @@ pub enum Command {
         #[arg(short, long, default_value = "conf/rampart.yaml")]
         config: PathBuf,
     },
+    /// WAF tools.
+    Waf {
+        /// What to do.
+        #[command(subcommand)]
+        command: WafCommand,
+    },
+}
+
+/// `rampart waf ...`
+#[derive(Subcommand, Debug)]
+pub enum WafCommand {
+    /// Show which rules a request matches, on which variable, with which
+    /// transformed value and score, and the decision, using the config's rules
+    /// and the route the request would take.
+    ///
+    /// Examples:
+    ///   rampart waf explain "http://localhost/?id=1' OR '1'='1"
+    ///   rampart waf explain -X POST -H 'Content-Type: application/json' -d '{"q":"<script>"}' /api
+    ///   rampart waf explain --raw request.txt
+    Explain {
+        /// Config file.
+        #[arg(short, long, default_value = "conf/rampart.yaml")]
+        config: PathBuf,
+        /// URL or path of the request (unless --raw).
+        url: Option<String>,
+        /// Method.
+        #[arg(short = 'X', long, default_value = "GET")]
+        method: String,
+        /// Header `Name: value` (repeatable).
+        #[arg(short = 'H', long = "header")]
+        headers: Vec<String>,
+        /// Request body.
+        #[arg(short, long)]
+        data: Option<String>,
+        /// A file with a raw HTTP request (`-` for stdin).
+        #[arg(long)]
+        raw: Option<PathBuf>,
+        /// Client IP to evaluate with.
+        #[arg(long, default_value = "127.0.0.1")]
+        client_ip: std::net::IpAddr,
+    },
 }
 
 /// Runs the parsed command.
@@ -65,6 +106,56 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Check { config } => check(&config),
         Command::Reload { config } => reload(&config),
+        Command::Waf {
+            command:
+                WafCommand::Explain {
+                    config,
+                    url,
+                    method,
+                    headers,
+                    data,
+                    raw,
+                    client_ip,
+                },
+        } => {
+            let Some(cfg) = load_or_report(&config) else {
+                return ExitCode::FAILURE;
+            };
+            let sample = match (raw, url) {
+                (Some(p), _) => read_raw(&p).and_then(|b| crate::explain::Sample::from_raw(&b)),
+                (None, Some(u)) => crate::explain::Sample::from_url(
+                    &method,
+                    &u,
+                    &headers,
+                    data.unwrap_or_default().as_bytes(),
+                ),
+                (None, None) => Err("give a URL or --raw FILE".to_string()),
+            };
+            match sample.and_then(|s| crate::explain::explain(&cfg, &s, client_ip)) {
+                Ok((text, verdict)) => {
+                    print!("{text}");
+                    if verdict.blocked {
+                        ExitCode::from(2)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
+
+fn read_raw(p: &Path) -> Result<Vec<u8>, String> {
+    if p == Path::new("-") {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| e.to_string())?;
+        Ok(buf)
+    } else {
+        std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))
     }
 }
 
@@ -85,6 +176,10 @@ fn serve(path: &Path, opts: ProcessOpts) -> ExitCode {
     crate::telemetry::logging::init(&cfg);
     if let Err(e) = crate::telemetry::access::init(&cfg.server.access_log) {
         eprintln!("error: cannot open the access log: {e}");
+        return ExitCode::FAILURE;
+    }
+    if let Err(e) = crate::telemetry::audit::init(&cfg.waf.audit_log) {
+        eprintln!("error: cannot open the audit log: {e}");
         return ExitCode::FAILURE;
     }
     log::info!(
@@ -145,7 +240,7 @@ pub fn summary(cfg: &Config) -> String {
         };
         out += &format!(
             "  {}: hosts {} path {:?} methods {} -> {} (waf {:?})\n",
-            r.name, hosts, r.path, methods, r.upstream, r.waf
+            r.name, hosts, r.path, methods, r.upstream, r.waf.mode
         );
     }
     out += "upstreams:\n";

@@ -2,20 +2,28 @@
 //! `ArcSwap`. A reload builds a new snapshot, then stores it; a published
 //! snapshot is never mutated.
 
-use crate::config::{Config, RouteConfig};
+use crate::config::{Config, RouteConfig, RouteWaf, WafMode};
 use crate::route::{Matcher, Router};
 use crate::upstream::{Pool, PoolError};
+use crate::waf::compile::Engine;
+use crate::waf::csrf::CsrfPolicy;
+use crate::waf::policy::{Exclusions, Mode, Policy};
+use crate::waf::rules::{self, RuleError};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// A route with its pool resolved.
+/// A route with its pool and WAF policy resolved.
 pub struct Route {
     /// The route's configuration.
     pub config: RouteConfig,
     /// The pool it forwards to.
     pub pool: Arc<Pool>,
+    /// The WAF policy it runs with.
+    pub policy: Policy,
+    /// CSRF protection, when the route asks for it.
+    pub csrf: Option<CsrfPolicy>,
 }
 
 /// Everything a request needs, in one consistent version.
@@ -28,6 +36,8 @@ pub struct Snapshot {
     pub routes: Vec<Arc<Route>>,
     /// Pools by name.
     pub pools: HashMap<String, Arc<Pool>>,
+    /// The compiled WAF rules.
+    pub waf: Arc<Engine>,
     /// Version number (1 for the first load, +1 per reload).
     pub version: u64,
 }
@@ -38,6 +48,19 @@ pub enum SnapshotError {
     /// A pool could not be built.
     #[error(transparent)]
     Pool(#[from] PoolError),
+    /// A rule file or inline rule is invalid.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// A route's WAF exclusion names a bad target.
+    #[error("{file}: routes[{index}].waf.exclusions.targets: {message}")]
+    Exclusion {
+        /// Config file.
+        file: String,
+        /// Route index.
+        index: usize,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl Snapshot {
@@ -54,16 +77,27 @@ impl Snapshot {
             };
             pools.insert(name.clone(), pool);
         }
-        let routes: Vec<Arc<Route>> = config
-            .routes
-            .iter()
-            .map(|r| {
-                Arc::new(Route {
-                    config: r.clone(),
-                    pool: pools[&r.upstream].clone(),
-                })
-            })
-            .collect();
+        let waf = Arc::new(compile_rules(&config)?);
+        let mut routes = Vec::new();
+        for (index, r) in config.routes.iter().enumerate() {
+            let policy = policy(&r.waf).map_err(|message| SnapshotError::Exclusion {
+                file: config.source.display().to_string(),
+                index,
+                message,
+            })?;
+            let csrf = r.waf.csrf.as_ref().map(|c| CsrfPolicy {
+                allowed_origins: c.allowed_origins.clone(),
+                cookie: c.cookie.clone(),
+                header: c.header.to_ascii_lowercase(),
+            });
+            let pool = pools[&r.upstream].clone();
+            routes.push(Arc::new(Route {
+                config: r.clone(),
+                pool,
+                policy,
+                csrf,
+            }));
+        }
         let router = Router::new(
             routes
                 .iter()
@@ -80,6 +114,7 @@ impl Snapshot {
             router,
             routes,
             pools,
+            waf,
             version,
         })
     }
@@ -88,6 +123,42 @@ impl Snapshot {
     pub fn ready(&self) -> bool {
         self.pools.values().all(|p| p.any_healthy())
     }
+}
+
+/// Loads the rule files and inline custom rules of a config and compiles them.
+pub fn compile_rules(config: &Config) -> Result<Engine, RuleError> {
+    let mut all = rules::load_files(&config.waf.rules)?;
+    if let Some(text) = &config.waf.custom_rules {
+        let name = format!("{}: waf.custom_rules", config.source.display());
+        all.extend(rules::load_str(&name, &format!("rules:\n{text}"))?);
+    }
+    Ok(Engine::compile(all))
+}
+
+/// The engine policy of a route's WAF settings.
+pub fn policy(w: &RouteWaf) -> Result<Policy, String> {
+    let mut exclusions = Exclusions {
+        rule_ids: w.exclusions.rule_ids.iter().copied().collect(),
+        tags: w.exclusions.tags.iter().cloned().collect(),
+        skip_paths: w.exclusions.skip_paths.clone(),
+        ..Default::default()
+    };
+    for (rule, target) in &w.exclusions.targets {
+        exclusions
+            .remove_target(*rule, target)
+            .map_err(|e| format!("rule {rule}: `{target}`: {e}"))?;
+    }
+    let mode = match w.mode {
+        WafMode::Block => Mode::Block,
+        WafMode::Detect => Mode::Detect,
+        WafMode::Off => Mode::Off,
+    };
+    Ok(Policy {
+        paranoia: w.paranoia,
+        threshold: w.threshold,
+        mode,
+        exclusions,
+    })
 }
 
 /// The published snapshot, shared by every phase and service.

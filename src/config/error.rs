@@ -40,7 +40,11 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
     let mut found = None;
     for seg in split_key(key) {
         let (name, index) = seg;
-        let (line, indent) = find_key(&lines[from..to], name, min_indent)?;
+        // A key missing from the text (a value given in short form) keeps the
+        // deepest line found so far.
+        let Some((line, indent)) = find_key(&lines[from..to], name, min_indent) else {
+            break;
+        };
         let line = line + from;
         found = Some(line);
         let end = block_end(&lines, line, indent);
@@ -49,7 +53,9 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
         min_indent = indent + 1;
         if let Some(i) = index {
             // Flow sequences (`[a, b]`) stay on the key's line.
-            let Some((item, item_indent)) = nth_item(&lines[from..to], i) else { break };
+            let Some((item, item_indent)) = nth_item(&lines[from..to], i) else {
+                break;
+            };
             let item = item + from;
             found = Some(item);
             to = block_end(&lines, item, item_indent).min(to);
@@ -122,6 +128,7 @@ mod tests {
         assert_eq!(locate(SRC, "routes[1]"), Some(6));
         assert_eq!(locate(SRC, "upstreams.x.servers"), Some(11));
         assert_eq!(locate(SRC, "nothing"), None);
+        assert_eq!(locate(SRC, "routes[0].upstream.deeper"), Some(5));
         assert_eq!(locate(SRC, "routes[1].hosts[0]"), Some(7));
     }
 }

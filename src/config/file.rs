@@ -42,6 +42,109 @@ pub struct FileConfig {
     /// Routes, in order.
     #[serde(default)]
     pub routes: Vec<RouteSection>,
+    /// WAF settings: [`WafGlobalSection`] keys plus [`RouteWafSection`]
+    /// keys, which are the defaults of every route.
+    #[serde(default)]
+    pub waf: Option<serde_yaml::Value>,
+}
+
+/// Default request-body inspection limit (bytes).
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default maximum number of request headers.
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Default maximum total size of request headers (bytes).
+pub const DEFAULT_MAX_HEADER_BYTES: usize = 32 * 1024;
+
+/// Keys of `waf:` that only exist globally.
+pub const WAF_GLOBAL_KEYS: &[&str] = &[
+    "rules",
+    "audit_log",
+    "max_headers",
+    "max_header_bytes",
+    "custom_rules",
+];
+
+/// The global-only part of `waf:`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct WafGlobalSection {
+    /// Rule files: paths or `dir/*.yaml` globs, relative to the config file.
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Audit log: `stdout`, `stderr`, `off` or a file path.
+    pub audit_log: Option<String>,
+    /// Maximum number of request headers (more: 400).
+    pub max_headers: Option<usize>,
+    /// Maximum total bytes of request headers (more: 400).
+    pub max_header_bytes: Option<usize>,
+    /// Custom rules written inline, in the `filters/` rule format.
+    #[serde(default)]
+    pub custom_rules: Vec<serde_yaml::Value>,
+}
+
+/// WAF settings of a route (a mapping; `waf: block` is short for `{mode: block}`).
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct RouteWafSection {
+    /// `block`, `detect` or `off`.
+    pub mode: Option<String>,
+    /// Paranoia level 1-4.
+    pub paranoia: Option<u8>,
+    /// Anomaly score threshold.
+    pub threshold: Option<u32>,
+    /// Body inspection limit in bytes.
+    pub body_limit: Option<usize>,
+    /// Over the limit: `reject` (413) or `inspect_prefix`.
+    pub over_limit: Option<String>,
+    /// Status of a block response.
+    pub block_status: Option<u16>,
+    /// False-positive tuning.
+    pub exclusions: Option<ExclusionSection>,
+    /// Allowed methods (others: 405).
+    pub allowed_methods: Option<Vec<String>>,
+    /// CSRF protection.
+    pub csrf: Option<CsrfSection>,
+}
+
+/// `exclusions:` of a route.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionSection {
+    /// Rule ids that do not run.
+    #[serde(default)]
+    pub rule_ids: Vec<u32>,
+    /// Rules with these tags do not run.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Targets removed from one rule.
+    #[serde(default)]
+    pub targets: Vec<TargetExclusion>,
+    /// Path prefixes that are not inspected.
+    #[serde(default)]
+    pub skip_paths: Vec<String>,
+}
+
+/// One target removed from one rule.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct TargetExclusion {
+    /// Rule id.
+    pub rule: u32,
+    /// Target such as `args:password`.
+    pub target: String,
+}
+
+/// `csrf:` of a route.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfSection {
+    /// Origins allowed for unsafe methods (`https://app.example.com`).
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// Double-submit token cookie name.
+    pub cookie: Option<String>,
+    /// Double-submit token header name.
+    pub header: Option<String>,
 }
 
 /// `server:` process settings.
@@ -208,8 +311,9 @@ pub struct RouteSection {
     /// Per-route timeouts overriding the pool's.
     #[serde(default)]
     pub timeouts: Option<TimeoutSection>,
-    /// WAF mode: block, detect, off.
-    pub waf: Option<String>,
+    /// WAF settings: `block`, `detect`, `off`, or a mapping (see [`RouteWafSection`]).
+    #[serde(default)]
+    pub waf: Option<serde_yaml::Value>,
 }
 
 /// `rewrite:` of a route.

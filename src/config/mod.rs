@@ -4,9 +4,11 @@
 pub mod error;
 pub mod file;
 pub mod model;
+pub mod waf;
 
 pub use error::ConfigError;
 pub use model::*;
+pub use waf::{AuditLog, Csrf, Exclusions, OverLimit, RouteWaf, WafMode, WafSettings};
 
 use std::path::Path;
 
@@ -154,7 +156,7 @@ mod tests {
             (
                 "upstream: a\n",
                 "upstream: a\n    waf: maybe\n",
-                "routes[0].waf",
+                "routes[0].waf.mode",
             ),
             (
                 "upstream: a\n",

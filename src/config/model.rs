@@ -1,6 +1,7 @@
 //! Checked configuration types, built from [`super::file`] by [`validate`].
 
 use super::file::{self, FileConfig};
+use super::waf::{self, RouteWaf, WafSettings};
 use crate::route::{HostPattern, PathPattern};
 use http::{HeaderName, HeaderValue, Method};
 use ipnet::IpNet;
@@ -26,6 +27,8 @@ pub struct Config {
     pub upstreams: BTreeMap<String, UpstreamConfig>,
     /// Routes in file order.
     pub routes: Vec<RouteConfig>,
+    /// Global WAF settings.
+    pub waf: WafSettings,
 }
 
 /// Process settings.
@@ -171,17 +174,6 @@ pub struct Timeouts {
     pub write: Option<Duration>,
 }
 
-/// WAF mode of a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WafMode {
-    /// Block requests that reach the threshold.
-    Block,
-    /// Log what would be blocked, forward anyway.
-    Detect,
-    /// No inspection.
-    Off,
-}
-
 /// Header changes.
 #[derive(Debug, Clone, Default)]
 pub struct HeaderOps {
@@ -214,8 +206,8 @@ pub struct RouteConfig {
     pub response_headers: HeaderOps,
     /// Timeouts overriding the pool's.
     pub timeouts: Timeouts,
-    /// WAF mode.
-    pub waf: WafMode,
+    /// WAF settings.
+    pub waf: RouteWaf,
 }
 
 type R<T> = Result<T, (String, String)>;
@@ -239,6 +231,11 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         let key = format!("upstreams.{name}");
         upstreams.insert(name.clone(), upstream(&key, name, u)?);
     }
+    let dir = source
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let waf = waf::global(f.waf.as_ref(), &dir)?;
     let mut routes = Vec::new();
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
@@ -259,7 +256,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
                 ),
             );
         }
-        routes.push(route(&key, r)?);
+        routes.push(route(&key, r, &waf.defaults)?);
     }
     Ok(Config {
         source,
@@ -269,6 +266,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         demo_upstream,
         upstreams,
         routes,
+        waf,
     })
 }
 
@@ -491,7 +489,7 @@ fn health(key: &str, h: &file::HealthCheckSection) -> R<HealthConfig> {
     })
 }
 
-fn route(key: &str, r: file::RouteSection) -> R<RouteConfig> {
+fn route(key: &str, r: file::RouteSection, waf_defaults: &RouteWaf) -> R<RouteConfig> {
     let mut hosts = Vec::new();
     for (i, h) in r.hosts.iter().enumerate() {
         match HostPattern::parse(h) {
@@ -535,17 +533,7 @@ fn route(key: &str, r: file::RouteSection) -> R<RouteConfig> {
             return err(format!("{key}.strip_prefix"), "must start with `/`");
         }
     }
-    let waf = match r.waf.as_deref().unwrap_or("block") {
-        "block" => WafMode::Block,
-        "detect" => WafMode::Detect,
-        "off" => WafMode::Off,
-        o => {
-            return err(
-                format!("{key}.waf"),
-                format!("unknown WAF mode `{o}`, expected one of: block, detect, off"),
-            )
-        }
-    };
+    let waf = waf::route(key, r.waf.as_ref(), waf_defaults)?;
     let t = r.timeouts.as_ref();
     Ok(RouteConfig {
         name: r.name,

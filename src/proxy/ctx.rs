@@ -29,6 +29,12 @@ pub struct RequestCtx {
     pub tries: usize,
     /// Status written by Rampart itself (404, blocks), if any.
     pub local_status: Option<u16>,
+    /// How `request_body_filter` forwards a held body.
+    pub forward: super::body::Forward,
+    /// Never retry this request upstream (its body cannot be replayed).
+    pub no_retry: bool,
+    /// Skip WAF inspection (an allow-listed client).
+    pub skip_waf: bool,
 }
 
 impl RequestCtx {
@@ -45,6 +51,9 @@ impl RequestCtx {
             failed: Vec::new(),
             tries: 0,
             local_status: None,
+            forward: super::body::Forward::Stream,
+            no_retry: false,
+            skip_waf: false,
         }
     }
 

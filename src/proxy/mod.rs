@@ -1,8 +1,10 @@
 //! `EdgeProxy`: the Pingora `ProxyHttp` implementation. Phase methods are thin
 //! and delegate to `route`, `upstream`, `access` and `telemetry`.
 
+pub mod body;
 pub mod ctx;
 pub mod headers;
+mod inspect;
 mod respond;
 
 use crate::access::client;
@@ -78,8 +80,9 @@ impl ProxyHttp for EdgeProxy {
         let req = session.req_header();
         match snap.router.find(&host, req.uri.path(), &req.method) {
             Some(i) => {
-                ctx.route = Some(snap.routes[i].clone());
-                Ok(false)
+                let route = snap.routes[i].clone();
+                ctx.route = Some(route.clone());
+                inspect::run(session, ctx, &route).await
             }
             None => {
                 respond::not_found(session, ctx).await?;
@@ -115,6 +118,17 @@ impl ProxyHttp for EdgeProxy {
         Ok(pool.peer(&backend, &route.config.timeouts))
     }
 
+    async fn request_body_filter(
+        &self,
+        _session: &mut Session,
+        body: &mut Option<bytes::Bytes>,
+        end_of_stream: bool,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        body::forward(&mut ctx.forward, body, end_of_stream);
+        Ok(())
+    }
+
     async fn upstream_request_filter(
         &self,
         session: &mut Session,
@@ -140,6 +154,8 @@ impl ProxyHttp for EdgeProxy {
             &host_of(session),
             &ctx.request_id,
         );
+        // Rampart answered any `Expect: 100-continue` itself.
+        let _ = upstream.remove_header(&http::header::EXPECT);
         headers::apply_request(upstream, &route.config.request_headers);
         if let Some(uri) =
             headers::rewrite_uri(&route.config, upstream.uri.path(), upstream.uri.query())
@@ -174,7 +190,7 @@ impl ProxyHttp for EdgeProxy {
     ) -> Box<Error> {
         self.note_failure(ctx, "connect");
         let retries = ctx.route.as_ref().map_or(0, |r| r.pool.config.retries);
-        if session.req_header().method.is_idempotent() && ctx.tries <= retries {
+        if session.req_header().method.is_idempotent() && ctx.tries <= retries && !ctx.no_retry {
             e.set_retry(true);
         }
         e
@@ -194,7 +210,7 @@ impl ProxyHttp for EdgeProxy {
         let idempotent = session.req_header().method.is_idempotent();
         let replayable =
             !session.as_ref().retry_buffer_truncated() && session.response_written().is_none();
-        if !idempotent || !replayable {
+        if !idempotent || !replayable || ctx.no_retry {
             e.set_retry(false);
         } else if ctx.tries <= retries {
             // The server failed before answering: another server may answer.

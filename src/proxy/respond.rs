@@ -41,3 +41,36 @@ pub async fn not_found(session: &mut Session, ctx: &mut RequestCtx) -> Result<()
     )
     .await
 }
+
+/// Reason phrases for the statuses Rampart answers itself.
+fn reason(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("Error")
+}
+
+/// A refusal (WAF block, 405, 413, ...): small HTML or JSON chosen by Accept,
+/// carrying the request id and nothing that helps an attacker.
+pub async fn refuse(session: &mut Session, ctx: &mut RequestCtx, status: u16) -> Result<()> {
+    let json = session
+        .req_header()
+        .headers
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"));
+    let phrase = reason(status);
+    let id = &ctx.request_id;
+    let (ctype, body) = if json {
+        let b = serde_json::json!({"error": phrase, "status": status, "request_id": id});
+        ("application/json", format!("{b}\n"))
+    } else {
+        let b = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>{status} {phrase}</title></head>\
+             <body><h1>{status} {phrase}</h1><p>This request was refused.</p>\
+             <p>Request id: <code>{id}</code></p></body></html>\n"
+        );
+        ("text/html; charset=utf-8", b)
+    };
+    write(session, ctx, status, ctype, Bytes::from(body)).await
+}

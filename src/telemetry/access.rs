@@ -1,11 +1,9 @@
 //! One JSON access-log line per request, written by a background thread so
 //! the request path never blocks on I/O.
 
+use super::sink::{append, LineSink};
 use crate::config::AccessLog;
-use once_cell::sync::OnceCell;
 use serde::Serialize;
-use std::io::Write;
-use std::sync::mpsc::{channel, Sender};
 
 /// One access-log record.
 #[derive(Serialize, Debug)]
@@ -34,46 +32,20 @@ pub struct Record<'a> {
     pub duration_ms: f64,
 }
 
-static SINK: OnceCell<Sender<String>> = OnceCell::new();
+static SINK: LineSink = LineSink::new();
 
 /// Starts the writer thread. Later calls are ignored.
 pub fn init(target: &AccessLog) -> std::io::Result<()> {
-    let mut out: Box<dyn Write + Send> = match target {
-        AccessLog::Off => return Ok(()),
-        AccessLog::Stdout => Box::new(std::io::stdout()),
-        AccessLog::File(p) => Box::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)?,
-        ),
-    };
-    let (tx, rx) = channel::<String>();
-    if SINK.set(tx).is_err() {
-        return Ok(());
+    match target {
+        AccessLog::Off => Ok(()),
+        AccessLog::Stdout => SINK.init("access-log", Box::new(std::io::stdout())),
+        AccessLog::File(p) => SINK.init("access-log", append(p)?),
     }
-    std::thread::Builder::new()
-        .name("access-log".into())
-        .spawn(move || {
-            while let Ok(line) = rx.recv() {
-                let _ = out.write_all(line.as_bytes());
-                while let Ok(more) = rx.try_recv() {
-                    let _ = out.write_all(more.as_bytes());
-                }
-                let _ = out.flush();
-            }
-        })?;
-    Ok(())
 }
 
 /// Queues one record.
 pub fn write(r: &Record<'_>) {
-    if let Some(tx) = SINK.get() {
-        if let Ok(mut s) = serde_json::to_string(r) {
-            s.push('\n');
-            let _ = tx.send(s);
-        }
-    }
+    SINK.write(r);
 }
 
 /// Current time as RFC 3339 with milliseconds.

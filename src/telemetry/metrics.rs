@@ -58,6 +58,36 @@ pub static RELOADS: Lazy<IntCounterVec> = Lazy::new(|| {
     .expect("metric registers once")
 });
 
+/// WAF blocks by route.
+pub static WAF_BLOCKS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_waf_blocked_total",
+        "Requests blocked by WAF rules, by route",
+        &["route"]
+    )
+    .expect("metric registers once")
+});
+
+/// WAF refusals before rule evaluation (protocol, body size), by route and reason.
+pub static WAF_REFUSALS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_waf_refused_total",
+        "Requests refused by protocol checks (protocol, body_too_large), by route and reason",
+        &["route", "reason"]
+    )
+    .expect("metric registers once")
+});
+
+/// WAF matches in detect mode (would have blocked), by route.
+pub static WAF_DETECTED: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_waf_detected_total",
+        "Requests a detect-mode route would have blocked, by route",
+        &["route"]
+    )
+    .expect("metric registers once")
+});
+
 /// Status class label of a status code.
 pub fn status_class(status: u16) -> &'static str {
     match status {
@@ -77,4 +107,7 @@ pub fn init() {
     Lazy::force(&UPSTREAM_ERRORS);
     Lazy::force(&UPSTREAM_HEALTHY);
     Lazy::force(&RELOADS);
+    Lazy::force(&WAF_BLOCKS);
+    Lazy::force(&WAF_REFUSALS);
+    Lazy::force(&WAF_DETECTED);
 }

@@ -2,6 +2,8 @@
 //! the JSON access log, and the metrics/health endpoint.
 
 pub mod access;
+pub mod audit;
 pub mod endpoint;
 pub mod logging;
 pub mod metrics;
+pub mod sink;

@@ -69,8 +69,13 @@ impl Edge {
     }
 
     /// Writes a new config body (same listeners and server section).
+    /// `{DIR}` in `body` becomes the edge's temp folder, `{FILTERS}` the
+    /// repository's `filters/` folder.
     pub fn write_config(&self, body: &str) {
         let d = self.dir.display();
+        let body = body
+            .replace("{DIR}", &d.to_string())
+            .replace("{FILTERS}", concat!(env!("CARGO_MANIFEST_DIR"), "/filters"));
         let yaml = format!(
             "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\nmetrics:\n  address: {}\n{body}\n",
             self.server_extra, self.addr, self.metrics
@@ -124,6 +129,22 @@ impl Edge {
     /// The access log.
     pub fn access_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("access.log")).unwrap_or_default()
+    }
+
+    /// Audit records (from `{DIR}/audit.log`), waiting up to 2 s for at least `n`.
+    pub fn audit(&self, n: usize) -> Vec<serde_json::Value> {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let text = std::fs::read_to_string(self.dir.join("audit.log")).unwrap_or_default();
+            let recs: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            if recs.len() >= n || Instant::now() > deadline {
+                return recs;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn pid(&self) -> u32 {

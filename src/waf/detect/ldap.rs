@@ -1,0 +1,78 @@
+//! LDAP filter injection: a value that closes the application's filter and
+//! opens a new one (`*)(`, `)(|(`, `)(&(`), or carries a whole filter.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+fn break_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"\)\s*\(\s*[|&!]|\*\s*\)+\s*\(|\)\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\(\s*[|&]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\*\s*\)+\s*(?:\x00|$)|\(\s*[|&]\s*\(\s*(?:objectclass|uid|cn|mail|userpassword|samaccountname)\s*=")
+            .expect("static regex")
+    })
+}
+
+/// Detects LDAP filter injection in one value.
+pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
+    let s = n.lower.as_str();
+    if extensible_match(s) {
+        return Some((1, "LDAP extensible match filter", evidence(s)));
+    }
+    if !s.contains('(') && !s.contains(')') {
+        return None;
+    }
+    let m = break_re().find(s)?;
+    let level = if m.as_str().contains('=')
+        || m.as_str().contains('*')
+        || m.as_str().contains(['|', '&'])
+    {
+        1
+    } else {
+        2
+    };
+    Some((level, "LDAP filter break-out", evidence(s)))
+}
+
+/// `attr:1.2.840.113556.1.4.803:=value` or `attr:dn:=value`.
+fn extensible_match(s: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r"[a-z][a-z0-9-]*(?::dn)?:(?:\d+(?:\.\d+)+|dn|caseexactmatch|caseignorematch):=")
+            .expect("static regex")
+    });
+    re.is_match(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_ldap() {
+        for s in [
+            "*)(uid=*",
+            "bob)(|(mail=*))",
+            "x)(&(objectClass=user)",
+            "*))",
+            "(|(cn=*))",
+            "userAccountControl:1.2.840.113556.1.4.803:=2",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in ["(see above) (and below)", "f(x) = 2", "smile :)", "a (b) c"] {
+            assert_eq!(lvl(s), None, "{s}");
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Attack detectors: each one parses or normalises a value the way the target
+//! interpreter would (SQL, HTML/JS, shell, paths, URLs, templates...) and
+//! reports injected syntax, not keywords.
+
+pub mod cmdi;
+pub mod cmdi_shell;
+pub mod cmdi_words;
+pub mod crlf;
+pub mod file_inclusion;
+pub mod java;
+pub mod jndi;
+pub mod ldap;
+pub mod normalize;
+pub mod nosql;
+pub mod path_traversal;
+pub mod php;
+pub mod scanner;
+pub mod sqli;
+pub mod sqli_lex;
+pub mod sqli_shapes;
+pub mod ssrf;
+pub mod ssti;
+pub mod xss;
+pub mod xxe;
+
+use normalize::Norm;
+
+/// Where a value came from; detectors use it for context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputContext {
+    /// A URL path (or one of its segments).
+    Path,
+    /// A query argument name.
+    QueryName,
+    /// A query argument value.
+    QueryValue,
+    /// A form body field name.
+    BodyName,
+    /// A form body field value.
+    BodyValue,
+    /// A JSON string value or key.
+    Json,
+    /// XML text, attribute values or the whole XML document.
+    Xml,
+    /// A cookie value.
+    Cookie,
+    /// A request header value.
+    Header,
+    /// The User-Agent header.
+    UserAgent,
+    /// The Referer header.
+    Referer,
+    /// Anything else (a raw body, a whole request line).
+    Raw,
+}
+
+impl InputContext {
+    /// True for names (argument, field or JSON keys) rather than values.
+    pub fn is_name(self) -> bool {
+        matches!(self, InputContext::QueryName | InputContext::BodyName)
+    }
+
+    /// True for header-like contexts.
+    pub fn is_header(self) -> bool {
+        matches!(
+            self,
+            InputContext::Header
+                | InputContext::UserAgent
+                | InputContext::Referer
+                | InputContext::Cookie
+        )
+    }
+}
+
+/// The detectors, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Detector {
+    /// SQL injection.
+    Sqli,
+    /// Cross-site scripting.
+    Xss,
+    /// OS command injection.
+    Cmdi,
+    /// Directory traversal.
+    PathTraversal,
+    /// Local and remote file inclusion.
+    FileInclusion,
+    /// Server-side request forgery targets.
+    Ssrf,
+    /// XML external entities.
+    Xxe,
+    /// Server-side template injection.
+    Ssti,
+    /// JNDI / Log4Shell lookups.
+    Jndi,
+    /// PHP code and object injection.
+    Php,
+    /// Java, OGNL, SpEL and EL injection.
+    JavaInjection,
+    /// NoSQL (MongoDB) operator injection.
+    Nosql,
+    /// LDAP filter injection.
+    Ldap,
+    /// CRLF / header injection.
+    Crlf,
+    /// Known scanners and attack tools.
+    Scanner,
+}
+
+impl Detector {
+    /// Every detector, in a fixed order.
+    pub const ALL: [Detector; 15] = [
+        Detector::Sqli,
+        Detector::Xss,
+        Detector::Cmdi,
+        Detector::PathTraversal,
+        Detector::FileInclusion,
+        Detector::Ssrf,
+        Detector::Xxe,
+        Detector::Ssti,
+        Detector::Jndi,
+        Detector::Php,
+        Detector::JavaInjection,
+        Detector::Nosql,
+        Detector::Ldap,
+        Detector::Crlf,
+        Detector::Scanner,
+    ];
+
+    /// The detector with this YAML name.
+    pub fn from_name(s: &str) -> Option<Detector> {
+        Detector::ALL.iter().copied().find(|d| d.name() == s)
+    }
+
+    /// The YAML name of this detector.
+    pub fn name(self) -> &'static str {
+        match self {
+            Detector::Sqli => "sqli",
+            Detector::Xss => "xss",
+            Detector::Cmdi => "cmdi",
+            Detector::PathTraversal => "path_traversal",
+            Detector::FileInclusion => "file_inclusion",
+            Detector::Ssrf => "ssrf",
+            Detector::Xxe => "xxe",
+            Detector::Ssti => "ssti",
+            Detector::Jndi => "jndi",
+            Detector::Php => "php",
+            Detector::JavaInjection => "java",
+            Detector::Nosql => "nosql",
+            Detector::Ldap => "ldap",
+            Detector::Crlf => "crlf",
+            Detector::Scanner => "scanner",
+        }
+    }
+}
+
+/// One detection.
+#[derive(Clone, Debug)]
+pub struct Hit {
+    /// Which detector fired.
+    pub detector: Detector,
+    /// 1 = confident enough for paranoia level 1; 2..4 weaker signals.
+    pub level: u8,
+    /// A short, static explanation.
+    pub reason: &'static str,
+    /// The (normalised) part of the input that matched, truncated.
+    pub evidence: String,
+}
+
+/// What a detector function returns before it is stamped with its detector.
+pub(crate) type Finding = (u8, &'static str, String);
+
+/// Evidence text: a bounded slice of `s` around nothing in particular.
+pub(crate) fn evidence(s: &str) -> String {
+    s.chars().take(120).collect()
+}
+
+fn run_norm(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Hit> {
+    let f = run_one(detector, n, ctx).or_else(|| {
+        let alt = n.alt.as_deref()?;
+        run_one(detector, alt, ctx).or_else(|| {
+            let t = alt.text.trim_start();
+            if !t.starts_with(['{', '[']) {
+                return None;
+            }
+            t.split('"')
+                .skip(1)
+                .step_by(2)
+                .find_map(|v| run_one(detector, &Norm::new(v), ctx))
+        })
+    });
+    f.map(|(level, reason, evidence)| Hit {
+        detector,
+        level,
+        reason,
+        evidence,
+    })
+}
+
+fn run_one(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Finding> {
+    if n.binary && detector != Detector::JavaInjection {
+        return None;
+    }
+    match detector {
+        Detector::Sqli => sqli::detect(n, ctx),
+        Detector::Xss => xss::detect(n, ctx),
+        Detector::Cmdi => cmdi::detect(n, ctx),
+        Detector::PathTraversal => path_traversal::detect(n, ctx),
+        Detector::FileInclusion => file_inclusion::detect(n, ctx),
+        Detector::Ssrf => ssrf::detect(n, ctx),
+        Detector::Xxe => xxe::detect(n, ctx),
+        Detector::Ssti => ssti::detect(n, ctx),
+        Detector::Jndi => jndi::detect(n, ctx),
+        Detector::Php => php::detect(n, ctx),
+        Detector::JavaInjection => java::detect(n, ctx),
+        Detector::Nosql => nosql::detect(n, ctx),
+        Detector::Ldap => ldap::detect(n, ctx),
+        Detector::Crlf => crlf::detect(n, ctx),
+        Detector::Scanner => scanner::detect(n, ctx),
+    }
+}
+
+/// Runs one detector on one value (already URL-decoded once by the engine).
+pub fn run(detector: Detector, input: &str, ctx: InputContext) -> Option<Hit> {
+    let n = Norm::new(input);
+    run_norm(detector, &n, ctx).or_else(|| {
+        referer_args(input, ctx)
+            .find_map(|v| run_norm(detector, &Norm::new(&v), InputContext::QueryValue))
+    })
+}
+
+/// Runs every detector; returns all hits.
+pub fn scan(input: &str, ctx: InputContext) -> Vec<Hit> {
+    let n = Norm::new(input);
+    let mut hits: Vec<Hit> = Detector::ALL
+        .iter()
+        .filter_map(|&d| run_norm(d, &n, ctx))
+        .collect();
+    for v in referer_args(input, ctx) {
+        let n = Norm::new(&v);
+        for d in Detector::ALL {
+            if hits.iter().all(|h| h.detector != d) {
+                hits.extend(run_norm(d, &n, InputContext::QueryValue));
+            }
+        }
+    }
+    hits
+}
+
+/// A Referer is a URL whose query the client controls: its argument values
+/// are judged like query values.
+fn referer_args(input: &str, ctx: InputContext) -> impl Iterator<Item = String> + '_ {
+    let query = match ctx {
+        InputContext::Referer => input.split_once('?').map(|(_, q)| q).unwrap_or(""),
+        _ => "",
+    };
+    query
+        .split('&')
+        .filter_map(|p| p.split_once('=').map(|(_, v)| v))
+        .filter(|v| !v.is_empty())
+        .map(|v| normalize::url_decode(&v.replace('+', " ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for d in Detector::ALL {
+            assert_eq!(Detector::from_name(d.name()), Some(d));
+        }
+        assert_eq!(Detector::from_name("nope"), None);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        let odd = [
+            "\u{5e73}&\u{5e73}&#x;&#99999999999;%u12%",
+            "\u{ff1c}script\u{ff1e}\\u{zz}\\x",
+            "\u{bc}script\u{be}alert(\u{a2}x\u{a2})",
+            "%c0%ff%e0%80%ff%f0${${${",
+            "\u{4e2d}\u{6587}'or'\u{6587}'='\u{6587}",
+            "system(\u{4e2d}) eval(\u{4e2d}(",
+        ];
+        for s in odd {
+            for ctx in [
+                InputContext::QueryValue,
+                InputContext::Header,
+                InputContext::Json,
+            ] {
+                let _ = scan(s, ctx);
+            }
+        }
+    }
+
+    #[test]
+    fn scan_benign_is_empty() {
+        for s in [
+            "hello world",
+            "O'Brien",
+            "price < 10 & qty > 2",
+            "/images/logo.png",
+        ] {
+            assert!(
+                scan(s, InputContext::QueryValue)
+                    .iter()
+                    .all(|h| h.level > 1),
+                "{s}"
+            );
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! Directory traversal: `../` steps after every encoding (double URL
+//! encoding, overlong UTF-8, `%u`, backslashes, `..;/`, doubled dots,
+//! Unicode slashes), judged by how many steps there are and where they lead.
+
+use super::file_inclusion::sensitive_file;
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+/// Folds the separators and tricks a server would treat as `/` or `..`.
+pub fn fold_path(s: &str) -> String {
+    let mut t: String = s
+        .chars()
+        .map(|c| match c {
+            '\\' | '\u{2215}' | '\u{2044}' | '\u{29f5}' | '\u{29f8}' => '/',
+            '\u{2024}' => '.',
+            _ => c,
+        })
+        .collect();
+    t = t.replace("..;/", "../").replace(";/", "/");
+    while t.contains("/./") {
+        t = t.replace("/./", "/");
+    }
+    t
+}
+
+/// Counts `..` steps (a run of two or more dots followed by a slash).
+pub fn traversal_steps(t: &str) -> usize {
+    let b = t.as_bytes();
+    let mut n = 0;
+    let mut i = 0;
+    while i + 2 < b.len() + 1 {
+        if b[i] == b'.' && b.get(i + 1) == Some(&b'.') {
+            let mut j = i;
+            while b.get(j) == Some(&b'.') {
+                j += 1;
+            }
+            let before_ok =
+                i == 0 || matches!(b[i - 1], b'/' | b'=' | b'"' | b'\'' | b' ' | b':' | b'.');
+            if before_ok && (b.get(j) == Some(&b'/') || j == b.len()) {
+                n += 1;
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    n
+}
+
+/// Detects directory traversal in one value.
+pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    let t = fold_path(&n.lower);
+    let steps = traversal_steps(&t);
+    if steps == 0 {
+        return None;
+    }
+    let after = &t[t.rfind("../").map(|p| p + 3).unwrap_or(0)..];
+    let hidden = after.starts_with('.') && after.len() > 1 && !after.starts_with("..");
+    let back = n.lower.trim_start().starts_with("..\\") || n.lower.contains("..;/");
+    let target = sensitive_file(after).is_some() || sensitive_file(&t).is_some() || hidden || back;
+    let level = if target || steps >= 3 || steps >= 2 && ctx != InputContext::Referer {
+        1
+    } else {
+        2
+    };
+    Some((level, "directory traversal", evidence(&t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_traversal() {
+        for s in [
+            "../../../../etc/hosts",
+            "..%252f..%252f..%252fboot.ini",
+            "..%c0%af..%c0%afetc%c0%afgroup",
+            "..\\..\\..\\windows\\win.ini",
+            "....//....//var/log/auth.log",
+            "/static/..;/..;/admin",
+            "%u002e%u002e%u2215%u002e%u002e%u2215x",
+            "../.ssh/id_rsa",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in [
+            "wait...",
+            "version 1.2.3",
+            "../images/logo.png",
+            "see p. 10.. and more",
+            "a/b/c.txt",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

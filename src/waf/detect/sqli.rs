@@ -1,0 +1,382 @@
+//! SQL injection: tokenizes the value as SQL three ways (as a bare or numeric
+//! value, and as the continuation of a `'` or `"` string literal) and looks for
+//! the syntax an injection adds: tautologies and boolean probes after a
+//! closed literal, UNION SELECT, stacked statements, comment truncation, time
+//! probes and functions typical of injections.
+
+use super::normalize::Norm;
+use super::sqli_lex::{tokenize, Tok};
+use super::sqli_shapes::{anywhere, union_select};
+use super::{evidence, Finding, InputContext};
+
+/// SQL functions no prose or formula starts a value with.
+const LEADING_FUNCS: &[&str] = &[
+    "hex",
+    "unhex",
+    "database",
+    "strcmp",
+    "concat",
+    "concat_ws",
+    "group_concat",
+    "char",
+    "chr",
+    "ascii",
+    "ord",
+    "substr",
+    "substring",
+    "mid",
+    "ifnull",
+    "iif",
+    "nullif",
+    "coalesce",
+    "cast",
+    "md5",
+    "sha1",
+    "version",
+    "current_user",
+    "schema",
+    "elt",
+    "find_in_set",
+    "lo_get",
+    "if",
+    "user",
+    "system_user",
+    "session_user",
+    "db_name",
+    "schema_name",
+    "user_name",
+    "suser_name",
+    "is_srvrolemember",
+    "make_set",
+    "instr",
+    "locate",
+];
+
+/// Detects SQL injection in one value.
+pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    let mut best: Option<Finding> = None;
+    if let Some(p) = n.lower.find("/*!") {
+        let after = n.lower[p + 3..].trim_start();
+        if after.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return Some((1, "MySQL executable comment", evidence(&n.lower)));
+        }
+    }
+    if glued_logic(&n.lower) {
+        return Some((1, "logic operator glued to a quote", evidence(&n.lower)));
+    }
+    let mut vs = variants(&n.lower);
+    if ctx == InputContext::Path {
+        vs.extend(
+            n.lower
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        );
+    }
+    for v in vs {
+        for q in [None, Some('\''), Some('"')] {
+            if q.is_some_and(|q| !v.contains(q)) {
+                continue;
+            }
+            let toks = tokenize(&v, q);
+            if let Some((lvl, why)) = judge(&toks, q.is_some()) {
+                if best.as_ref().is_none_or(|b| lvl < b.0) {
+                    best = Some((lvl, why, evidence(&v)));
+                }
+                if lvl == 1 {
+                    return best;
+                }
+            }
+        }
+    }
+    best
+}
+
+/// `a'or'1`, `x"and"1`: a closing quote glued to a logic operator and an operand.
+fn glued_logic(s: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = R.get_or_init(|| {
+        regex::Regex::new(
+            r#"[a-z0-9'"\\]['"](?:or|and|xor|\|\||&&)(?:['"(@]|\s*\d+\s*(?:$|[=<>#;)-]))"#,
+        )
+        .expect("static regex")
+    });
+    re.is_match(s)
+}
+
+fn variants(lower: &str) -> Vec<String> {
+    let mut out = vec![lower.to_string()];
+    if lower.contains('+') {
+        out.push(lower.replace('+', " "));
+    }
+    if lower.contains("/*") {
+        out.push(strip_block_comments(lower));
+    }
+    out
+}
+
+fn strip_block_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find("/*") {
+        out.push_str(&rest[..p]);
+        match rest[p + 2..].find("*/") {
+            Some(e) => rest = &rest[p + 2 + e + 2..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The level and reason for a token stream, if it looks injected.
+fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
+    let body: Vec<&Tok> = toks.iter().filter(|t| t.kind != 'c').collect();
+    let fp: String = body.iter().map(|t| t.kind).collect();
+    let trailing_comment = toks.last().is_some_and(|t| t.kind == 'c');
+    if let Some(r) = anywhere(&body, &fp) {
+        return Some(r);
+    }
+    if in_string {
+        if toks.first().map(|t| t.kind) != Some('s') {
+            return None;
+        }
+        if toks.get(1).is_some_and(|t| t.kind == 'c') && toks.len() <= 3 {
+            return Some((1, "comment truncation after a closed string"));
+        }
+        return after_literal(&body, 1, trailing_comment, true);
+    }
+    if let Some(r) = leading_call(&body) {
+        return Some(r);
+    }
+    let start = usize::from(fp.starts_with('o') && fp[1..].starts_with('n'));
+    let r = match fp.as_bytes().get(start) {
+        Some(b'&') if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '(']) => {
+            logic_tail(&fp[start + 1..], trailing_comment).filter(|r| r.0 == 1 && fp.len() >= 4)
+        }
+        Some(b'n') => after_literal(&body, start + 1, trailing_comment, false),
+        Some(b')') => after_literal(&body, start, trailing_comment, false),
+        _ => None,
+    };
+    r.or_else(|| fragment(&body, &fp))
+}
+
+/// What follows a closed literal (string or number), skipping `)`.
+fn after_literal(
+    body: &[&Tok],
+    mut i: usize,
+    comment: bool,
+    string: bool,
+) -> Option<(u8, &'static str)> {
+    let mut parens = 0;
+    while body.get(i).is_some_and(|t| t.kind == ')') {
+        i += 1;
+        parens += 1;
+    }
+    let next = body.get(i)?;
+    let rest = &body[i + 1..];
+    let fp: String = rest.iter().map(|t| t.kind).collect();
+    match next.kind {
+        '&' => logic_tail(&fp, comment),
+        'U' if union_select(rest) => Some((1, "UNION SELECT after a literal")),
+        ';' if fp.starts_with('E') || (comment && fp.is_empty() && string) => {
+            Some((1, "stacked query after a literal"))
+        }
+        'k' if clause_keyword(&next.text) && !fp.is_empty() => {
+            Some((1, "SQL clause after a literal"))
+        }
+        'o' if string && !fp.is_empty() => op_tail(&fp, comment),
+        'E' if string
+            && matches!(
+                next.text.as_str(),
+                "waitfor" | "exec" | "execute" | "declare"
+            ) =>
+        {
+            Some((1, "statement after a closed string"))
+        }
+        'c' if string || parens > 0 => Some((2, "comment after a literal")),
+        _ if comment && string && parens > 0 => Some((2, "parenthesis and comment after a string")),
+        _ => None,
+    }
+}
+
+/// A value that opens with a SQL function call, or with a subquery.
+fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
+    let skip = body
+        .iter()
+        .take_while(|t| t.kind == '(' || t.kind == ')' || t.kind == ',')
+        .count();
+    let first = body.get(skip)?;
+    let next = body.get(skip + 1);
+    if first.kind == 'F'
+        && LEADING_FUNCS.contains(&first.text.as_str())
+        && next.is_some_and(|t| t.kind == '(')
+    {
+        let arg = body.get(skip + 2);
+        if arg.is_none_or(|a| matches!(a.kind, 'n' | 's' | 'S' | 'v' | 'F' | 'E' | '(' | ')' | 'i'))
+        {
+            return Some((1, "value opens with a SQL function call"));
+        }
+    }
+    None
+}
+
+/// A short value made of SQL syntax only: keywords joined by operators,
+/// quotes and parentheses, with few plain words (a query fragment).
+fn fragment(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
+    if body.len() < 3 || body.len() > 14 || fp.contains('x') {
+        return None;
+    }
+    let words = fp.matches('i').count();
+    let keywords = body
+        .iter()
+        .filter(|t| matches!(t.kind, 'k' | 'E' | 'U' | '&' | 'F'))
+        .count();
+    let cmp = body.iter().any(|t| {
+        t.kind == 'o'
+            && matches!(
+                t.text.as_str(),
+                "=" | "<>" | "!=" | "<=>" | ">=" | "<=" | "::" | ":=" | "||"
+            )
+    });
+    let punct = fp.contains(['(', ')', 's', 'S', ',']) || cmp;
+    let opens = matches!(fp.as_bytes()[0], b')' | b'&' | b'k' | b'o' | b'S' | b's');
+    if keywords >= 1 && cmp && punct && opens && words * 2 <= body.len() {
+        return Some((2, "SQL fragment"));
+    }
+    None
+}
+
+fn clause_keyword(w: &str) -> bool {
+    matches!(
+        w,
+        "order" | "group" | "having" | "procedure" | "into" | "limit" | "where"
+    )
+}
+
+/// After `<literal> and|or`: a comparison, a SQL function or a statement
+/// makes it a boolean probe or a tautology.
+fn logic_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
+    let first = fp.chars().next()?;
+    if !"nsSvfF(oiE".contains(first) {
+        return None;
+    }
+    let clause: String = fp
+        .chars()
+        .take_while(|&c| c != '&' && c != ';')
+        .take(8)
+        .collect();
+    if clause.contains('x') || clause.is_empty() && !comment {
+        return None;
+    }
+    let is_sql = clause.contains('o') && clause.len() >= 2
+        || clause.contains('F')
+        || clause.contains('E')
+        || clause.starts_with('v');
+    if is_sql || (comment && "nsvF".contains(first)) {
+        return Some((1, "boolean condition after a literal"));
+    }
+    if first != 'i' {
+        return Some((2, "logic operator after a literal"));
+    }
+    None
+}
+
+fn op_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
+    if fp.contains('x') {
+        return None;
+    }
+    if fp.contains('F') || fp.contains('E') || fp.contains('U') || comment && !fp.is_empty() {
+        return Some((1, "expression after a closed string"));
+    }
+    if fp.len() >= 3 && fp.contains('&') && !fp.contains('x') {
+        return Some((1, "expression after a closed string"));
+    }
+    if "nsSv".contains(fp.chars().next()?) {
+        return Some((2, "operator after a closed string"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_string_context() {
+        for s in [
+            "x' OR 'b'='b",
+            "nobody' or 2>1 -- ",
+            "joe') or ('x'='x",
+            "q' UNION ALL SELECT username, pass FROM accounts#",
+            "z'; DROP TABLE orders;--",
+            "root'#",
+            "k' AND substring(@@version,1,1)=5 --",
+            "e\" or \"\"=\"",
+            "a'||pg_sleep(7)--",
+            "m' waitfor delay '0:0:9'--",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn catches_numeric_context() {
+        for s in [
+            "7 or 3=3",
+            "12 AND SLEEP(4)",
+            "-3 union select null,null,version()",
+            "5; exec master..xp_cmdshell 'ping x'",
+            "4 order by 9",
+            "1/*!12345UNION*//*!SELECT*/ 1,2",
+            "benchmark(9000000,md5(1))",
+            "1 and extractvalue(1,concat(0x7e,user()))",
+            "SELECT * FROM secrets WHERE 1=1",
+            "1)) and 8=8 --",
+            "select case when (1=1) then 1 else 0 end",
+            "copy (select 1) to program 'id'",
+            "unhex(",
+            "x in (select * from t",
+            "@a:=1",
+            "OR 'a'::text = 'a'",
+            "1 union select name || ':' || pass from users",
+            "exec master..xp_dirtree '//x/y'",
+            "n'or'n",
+            "select slEEp (-3 * -2)",
+            "x group by y having count(id) >= 2",
+            "'{}'::jsonb @> '{}'",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_english() {
+        for s in [
+            "O'Brien",
+            "don't select the union option or else",
+            "I'm 5' or so tall",
+            "Please select one from the list",
+            "rock 'n' roll; select your seats",
+            "Tom & Jerry; the union of two sets",
+            "It's a 'nice' day -- really",
+            "1 or 2 items",
+            "we sleep (a lot)",
+            "\"quoted\" and more",
+            "C# or F#",
+            "Union Select Committee meets",
+            "(select one) of the options",
+            "if you can, call me",
+            "round(2.5) is 3",
+            "the word 'or' is short",
+            "D'or 2nd edition",
+            "it's 'and' not 'or'",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Server-side template injection: template delimiters of the common engines
+//! (`{{ }}`, `${ }`, `#{ }`, `*{ }`, `<%= %>`, `{% %}`, FreeMarker `<#...>`,
+//! Velocity `#set`, Smarty `{php}`) whose content is an expression rather
+//! than a plain variable name: arithmetic, object-graph walks (`__class__`,
+//! `__globals__`, `config`, `self`), or calls into the runtime.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+fn delim_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"(?s)\{\{(.{1,300}?)\}\}|\$\{(.{1,300}?)\}|[#*@~]\{(.{1,300}?)\}|<%=?(.{1,300}?)%>|\{%(.{1,300}?)%\}")
+            .expect("static regex")
+    })
+}
+
+fn arith_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r#"(?:\d|['"])\s*[*+/%-]\s*(?:\d|['"])"#).expect("static regex"))
+}
+
+const MARKERS: &[&str] = &[
+    "__class__",
+    "__mro__",
+    "__subclasses__",
+    "__globals__",
+    "__builtins__",
+    "__init__",
+    "__import__",
+    "__base__",
+    "config.",
+    "config}",
+    "config ",
+    "self.",
+    "self}",
+    "self ",
+    "request.",
+    "request[",
+    "lipsum",
+    "cycler",
+    "joiner",
+    "namespace",
+    "|attr",
+    "getattr",
+    "popen",
+    "os.system",
+    "subprocess",
+    "import ",
+    "constructor",
+    "_self.env",
+    "registerundefinedfiltercallback",
+    ".getclass",
+    "t(java",
+    "runtime",
+    "freemarker",
+    "?new",
+    "class.forname",
+    "processbuilder",
+    "eval(",
+    "exec(",
+    "system(",
+    "require(",
+    "process.",
+    "global.",
+    "mainmodule",
+    "url_for",
+    "get_flashed_messages",
+    "settings.",
+    "range(",
+    "dump(",
+    "app.",
+    "_context",
+    "object.",
+    "invoke(",
+    "getruntime",
+    "this.",
+    "new ",
+];
+
+/// Detects template injection in one value.
+pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
+    let s = n.lower.as_str();
+    let r = directives(s).or_else(|| delimited(s));
+    r.map(|(l, why)| (l, why, evidence(&n.text)))
+}
+
+fn directives(s: &str) -> Option<(u8, &'static str)> {
+    const STRONG: &[&str] = &[
+        "<#assign",
+        "<#import",
+        "<#include",
+        "freemarker.template.utility",
+        "#set(",
+        "#set (",
+        "$class.inspect",
+        "{php}",
+        "{/php}",
+        "{$smarty",
+        "{system(",
+        "{{#with",
+        "#foreach(",
+        "$rt.exec",
+        "{{=",
+        "{%import",
+        "{% import",
+        "{% debug",
+        "{%debug",
+        "{{_self",
+        "{% set",
+        "{%set",
+        "{{self",
+        "{{config",
+        "#evaluate(",
+        "<!--#exec",
+        "<!--#include",
+        "<!--#echo",
+        "<!--#printenv",
+        "<!--#config",
+        "<!--#set",
+        "<!--#fsize",
+        "<!--#flastmod",
+    ];
+    STRONG
+        .iter()
+        .any(|p| s.contains(p))
+        .then_some((1, "template directive"))
+}
+
+fn delimited(s: &str) -> Option<(u8, &'static str)> {
+    let mut best = None;
+    for c in delim_re().captures_iter(s) {
+        let body = c
+            .iter()
+            .skip(1)
+            .flatten()
+            .next()
+            .map(|m| m.as_str())
+            .unwrap_or("");
+        if body.trim_start().starts_with("jndi:") {
+            continue;
+        }
+        if arith_re().is_match(body) || MARKERS.iter().any(|m| body.contains(m)) {
+            return Some((1, "template expression"));
+        }
+        if body.contains(['(', '[', '|']) {
+            best = Some((2, "template expression with a call"));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_ssti() {
+        for s in [
+            "{{ 6*7 }}",
+            "${9*9}",
+            "<%= 3*3 %>",
+            "#{5*5}",
+            "{{ ''.__class__.__mro__[1] }}",
+            "{{config.items()}}",
+            "<#assign x=\"freemarker.template.utility.Execute\"?new()>${x(\"id\")}",
+            "#set($x = 1)",
+            "{{request.application.__globals__}}",
+            "*{T(java.lang.System).getenv()}",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in [
+            "{{ username }}",
+            "Hello ${name}",
+            "price {a} and {b}",
+            "see #{ticket}",
+            "50% off {today}",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! Cross-site scripting: scans the decoded value as HTML (tags that execute or
+//! load content, event-handler attributes, dangerous URI schemes in attribute
+//! values, CSS expressions) and as JavaScript (a string or statement broken out
+//! of, followed by a call to a sink).
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+const LOADING_TAGS: &[&str] = &[
+    "script", "iframe", "frame", "frameset", "object", "embed", "applet", "portal", "import",
+    "isindex",
+];
+const WEAK_TAGS: &[&str] = &[
+    "svg", "math", "base", "meta", "link", "style", "form", "xml", "template", "xss",
+];
+const URI_ATTRS: &[&str] = &[
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "background",
+    "dynsrc",
+    "lowsrc",
+    "content",
+    "srcdoc",
+    "poster",
+    "code",
+    "codebase",
+    "to",
+    "from",
+    "values",
+    "by",
+];
+
+fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pat).expect("static regex"))
+}
+
+fn tag_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r"<(/?):?([a-z][a-z0-9:_-]*)([^<>]*)(>?)")
+}
+
+fn global_call_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r#"(?:^|[^a-z0-9_$])(?:self|top|this|window|frames|parent|globalthis|content|opener)\s*\[.{1,600}?\]\s*(?:\(|`)|\.constructor\s*\.\s*constructor|\.constructor\s*\(|(?:\[\s*\]|!\s*\[\s*\]|\+\s*\[\s*\]){4}"#,
+    )
+}
+
+fn bare_handler_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r#"(?:^|[\s"'/;>`])on[a-z]{3,}\s*=\s*["'`]?\s*[(]?[a-z_$][\w$.]*\s*\)?\s*(?:\?\.\s*)?(?:\(|`)"#,
+    )
+}
+
+fn handler_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r#"(?:^|[\s/"'`;])(on[a-z]{3,})\s*="#)
+}
+
+fn attr_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(&R, r#"(?:^|[\s/"'])([a-z:-]+)\s*=\s*["'`]?\s*([^\s"'`>]*)"#)
+}
+
+fn sink_re() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    re(
+        &R,
+        r#"(?:^|[^a-z0-9_.$])(alert|prompt|confirm|eval|settimeout|setinterval|execscript|msgbox|fetch|atob|document\.write(?:ln)?|string\.fromcharcode|import)\s*\)?\s*(?:\.\s*(?:call|apply|bind)\s*)?(?:\?\.\s*)?(?:\(|`)|document\s*\)?\s*(?:\?\.|\.|\[\s*["'`])\s*(?:cookie|domain|location)|\.constructor\s*\("#,
+    )
+}
+
+/// Detects cross-site scripting in one value.
+pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
+    let s = n.lower.as_str();
+    let uncommented = strip_js_comments(s);
+    let checks = [
+        tags(s),
+        uri_scheme(s),
+        global_call_re()
+            .is_match(&uncommented)
+            .then_some((1, "obfuscated JavaScript call")),
+        jsfuck(s).then_some((1, "JSFuck-style JavaScript")),
+        bare_handler_re()
+            .is_match(s)
+            .then_some((1, "event handler with code")),
+        js_break(&uncommented),
+        css(s),
+    ];
+    let found = checks.into_iter().flatten().min_by_key(|c| c.0);
+    found.map(|(l, why)| (l, why, evidence(&n.text)))
+}
+
+/// Code built only from `[]()!+` (JSFuck and its relatives).
+fn jsfuck(s: &str) -> bool {
+    let sq = squeeze(s);
+    let sym = sq.chars().filter(|c| "[]()!+{}".contains(*c)).count();
+    sq.matches("[]").count() >= 5 && sym * 100 >= sq.chars().count() * 60
+}
+
+/// Removes `/* ... */` comments (JavaScript and CSS).
+fn strip_js_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find("/*") {
+        out.push_str(&rest[..p]);
+        match rest[p + 2..].find("*/") {
+            Some(e) => rest = &rest[p + 2 + e + 2..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn tags(s: &str) -> Option<(u8, &'static str)> {
+    if !s.contains('<') {
+        return None;
+    }
+    let mut best: Option<(u8, &'static str)> = None;
+    if let Some(first) = tag_re().find(s) {
+        if handler_re().is_match(&s[first.start()..]) {
+            return Some((1, "event handler after a tag"));
+        }
+    }
+    for c in tag_re().captures_iter(s) {
+        let (close, name, attrs) = (&c[1], &c[2], &c[3]);
+        let r = one_tag(close == "/", name, attrs, !c[4].is_empty());
+        if let Some(r) = r {
+            if r.0 == 1 {
+                return Some(r);
+            }
+            best = best.or(Some(r));
+        }
+    }
+    best
+}
+
+fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'static str)> {
+    if close {
+        return (name == "script" || name == "style" || name == "textarea" || name == "title")
+            .then_some((
+                if name == "script" { 1 } else { 2 },
+                "closing tag breaking out of a raw-text element",
+            ));
+    }
+    if handler_re().is_match(attrs) {
+        return Some((1, "event handler attribute"));
+    }
+    if attrs_have_bad_uri(attrs) {
+        return Some((1, "dangerous URI in attribute"));
+    }
+    if attrs.contains("expression(")
+        || attrs.contains("-moz-binding")
+        || attrs.contains("behavior:")
+    {
+        return Some((1, "CSS expression in attribute"));
+    }
+    if LOADING_TAGS.contains(&name) && (closed || attrs.contains('=')) {
+        return Some((1, "tag that runs or loads content"));
+    }
+    if WEAK_TAGS.contains(&name) {
+        let lvl = if name == "base" && attrs.contains("href")
+            || name == "meta" && attrs.contains("refresh")
+        {
+            1
+        } else {
+            2
+        };
+        return Some((lvl, "tag that can change the page"));
+    }
+    None
+}
+
+fn attrs_have_bad_uri(attrs: &str) -> bool {
+    attr_re().captures_iter(attrs).any(|c| {
+        let name = c[1].trim_start_matches("xlink:");
+        (URI_ATTRS.contains(&name) || name == "href") && is_bad_uri(&squeeze(&c[2]))
+    }) || is_bad_uri_anywhere(&squeeze(attrs))
+}
+
+fn squeeze(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect()
+}
+
+fn is_bad_uri(v: &str) -> bool {
+    let v = v.trim_start_matches(['"', '\'', '`']);
+    v.starts_with("javascript:")
+        || v.starts_with("vbscript:")
+        || v.starts_with("livescript:")
+        || v.starts_with("data:text/html")
+        || v.starts_with("data:image/svg")
+        || v.starts_with("data:application/x-javascript")
+        || v.starts_with("data:text/javascript")
+}
+
+fn is_bad_uri_anywhere(sq: &str) -> bool {
+    ["javascript:", "vbscript:", "livescript:", "data:text/html"]
+        .iter()
+        .any(|p| {
+            sq.match_indices(p)
+                .any(|(i, _)| i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`']))
+        })
+}
+
+fn uri_scheme(s: &str) -> Option<(u8, &'static str)> {
+    let sq = squeeze(s);
+    let t = sq.trim_start_matches(['"', '\'', '`', '(', '[', '=']);
+    let colon = t.find(':').unwrap_or(0);
+    let benign = [
+        "javascript:void(0)",
+        "javascript:void(0);",
+        "javascript:;",
+        "javascript:void0",
+    ]
+    .contains(&t);
+    let code = !benign && t[colon..].contains(['(', '`', '=', '[', '{', ';', '<', '\\'])
+        || !t.starts_with("javascript:") && !t.starts_with("vbscript:");
+    if is_bad_uri(t) && t.len() > colon + 1 && code {
+        return Some((1, "script URI"));
+    }
+    if is_bad_uri_anywhere(&sq) {
+        return Some((2, "script URI inside text"));
+    }
+    None
+}
+
+fn js_break(s: &str) -> Option<(u8, &'static str)> {
+    let m = sink_re().find(s)?;
+    let lead = m.as_str().chars().next().map_or(0, char::len_utf8);
+    let before = s[..m.start() + lead].trim_end();
+    let tail: String = before
+        .chars()
+        .rev()
+        .filter(|c| !c.is_whitespace())
+        .take(3)
+        .collect();
+    let prev = s[..m.start() + lead]
+        .trim_end_matches(char::is_alphanumeric)
+        .trim_end()
+        .chars()
+        .last();
+    let prefix_ok = before.len() <= 1
+        || prev.is_some_and(|c| !c.is_alphanumeric())
+        || tail.chars().any(|c| {
+            matches!(
+                c,
+                '"' | '\'' | '`' | ';' | '>' | '}' | ')' | '+' | '-' | '|' | '&' | '*' | ','
+            )
+        });
+    let called = s[m.end()..]
+        .trim_start()
+        .chars()
+        .next()
+        .is_some_and(|c| c != ' ');
+    if prefix_ok && (called || m.as_str().contains('(')) {
+        return Some((1, "JavaScript sink after a context break"));
+    }
+    Some((2, "JavaScript sink"))
+}
+
+fn css(s: &str) -> Option<(u8, &'static str)> {
+    let sq = squeeze(s);
+    if sq.contains(":expression(")
+        || sq.contains("-moz-binding:url")
+        || sq.contains("behavior:url(")
+    {
+        return Some((1, "CSS expression"));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_xss() {
+        for s in [
+            "<ScRiPt>go()</script>",
+            "\"><img src=q onerror=go(1)>",
+            "<svg/onload=run()>",
+            "<iframe src=//evil.example>",
+            "<a href=\"jav&#x09;ascript:void(run())\">x</a>",
+            "javascript:run(document.domain)",
+            "\";alert(7)//",
+            "'-prompt(8)-'",
+            "<div style=\"width:expression(run())\">",
+            "%253Cbody%2520onpageshow%253Dgo()%253E",
+            "<custom onpointerenter=go()>",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "</script><b>",
+            "(confirm)(3)",
+            "prompt.call(null,4)",
+            "x\"));if(!a)b=!alert(5)}catch(e){}//",
+            "\"onFocus=\"(alert)(6)",
+            "(document/*x*/)[\"cookie\"]",
+            "<style>p{-moz-binding:url(//example.net/x.xml#y)}</style>",
+            "top[(![]+[])[+[]]+(![]+[])[+!+[]]+([]+[])[!+[]+!+[]]](1)",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in [
+            "<b>bold</b> and <p>para</p>",
+            "if a < b and c > d then",
+            "<a href=\"https://example.com/page\">link</a>",
+            "<img src=\"cat.png\" alt=\"a cat\">",
+            "The one-off fee is low",
+            "send an alert to the team",
+            "my javascript skills",
+            "confirm your email",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! XML external entities and entity abuse: DOCTYPE declarations that define
+//! entities, external identifiers (SYSTEM / PUBLIC), parameter entities, and
+//! XInclude.
+
+use super::normalize::Norm;
+use super::{evidence, Finding, InputContext};
+
+/// Detects XXE in one value.
+pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
+    let s = &n.lower;
+    let squeezed: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let r = if squeezed.contains("<!entity") {
+        let external = squeezed.contains(" system ")
+            || squeezed.contains(" public ")
+            || squeezed.contains("<!entity %");
+        Some((
+            1,
+            if external {
+                "external entity declaration"
+            } else {
+                "entity declaration"
+            },
+        ))
+    } else if squeezed.contains("<!doctype")
+        && (squeezed.contains(" system \"") || squeezed.contains(" system '"))
+    {
+        Some((1, "DOCTYPE with an external DTD"))
+    } else if squeezed.contains("<xi:include") || squeezed.contains("w3.org/2001/xinclude") {
+        Some((1, "XInclude"))
+    } else if squeezed.contains("<!doctype") && squeezed.contains('[') {
+        Some((2, "DOCTYPE with an internal subset"))
+    } else if squeezed.contains("<!attlist") || squeezed.contains("<!element") {
+        Some((2, "DTD declaration"))
+    } else {
+        None
+    };
+    r.map(|(l, why)| (l, why, evidence(&squeezed)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(s: &str) -> Option<u8> {
+        detect(&Norm::new(s), InputContext::Xml).map(|f| f.0)
+    }
+
+    #[test]
+    fn catches_xxe() {
+        for s in [
+            "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/hostname\">]><r>&x;</r>",
+            "<!DOCTYPE r [<!ENTITY % p SYSTEM \"http://example.net/e.dtd\"> %p;]>",
+            "<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"/etc/group\"/></r>",
+            "<!DOCTYPE r SYSTEM \"http://example.net/x.dtd\"><r/>",
+            "<!DOCTYPE a [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]>",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_benign() {
+        for s in [
+            "<?xml version=\"1.0\"?><order><id>5</id></order>",
+            "<!DOCTYPE html><html></html>",
+            "the entity system",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+}

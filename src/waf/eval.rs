@@ -1,0 +1,247 @@
+//! Evaluating an [`Engine`] against a [`RequestView`] under a [`Policy`].
+//! Each (value, transformation chain) pair is transformed and scanned by the
+//! literal prefilter once per request, whatever number of rules look at it.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use crate::waf::compile::{CCond, CRule, CTest, Engine};
+use crate::waf::policy::{truncate, Match, Mode, Policy, Verdict, VerdictAction};
+use crate::waf::request::RequestView;
+use crate::waf::rule::{Action, Target, Var};
+use crate::waf::target::{items, Item};
+use crate::waf::transform::apply_chain;
+
+/// A transformed value and the prefilter literals found in it.
+struct Scanned {
+    text: Option<String>,
+    lits: Vec<u64>,
+}
+
+/// Per-request scratch: transformed values keyed by (chain, value address, length).
+#[derive(Default)]
+struct Scratch {
+    cache: HashMap<(usize, usize, usize), Scanned>,
+}
+
+/// What one test matched.
+struct Hit {
+    variable: String,
+    value: String,
+    transformed: String,
+    evidence: String,
+    reason: Option<&'static str>,
+}
+
+struct Ctx<'e, 'v, 'a> {
+    engine: &'e Engine,
+    view: &'v RequestView<'a>,
+    policy: &'e Policy,
+    removed: &'e [Target],
+    scratch: Scratch,
+    /// Items per variable (indexed by `Var as usize`), resolved on first use.
+    vars: Vec<Option<Vec<Item<'v>>>>,
+}
+
+impl Engine {
+    /// Evaluates every applicable rule in priority order and decides.
+    pub fn evaluate(&self, view: &RequestView<'_>, policy: &Policy) -> Verdict {
+        if policy.mode == Mode::Off || skipped_path(view, policy) {
+            return Verdict::skipped();
+        }
+        let mut ctx = Ctx {
+            engine: self,
+            view,
+            policy,
+            removed: &[],
+            scratch: Scratch::default(),
+            vars: vec![None; Var::TABLE.len()],
+        };
+        let mut verdict = Verdict::skipped();
+        verdict.skipped = false;
+        for rule in self.rules.iter().filter(|r| applies(r, policy)) {
+            ctx.removed = policy
+                .exclusions
+                .targets
+                .get(&rule.id)
+                .map_or(&[], Vec::as_slice);
+            let mut hits = Vec::new();
+            if !ctx.cond(&rule.cond, &mut hits) {
+                continue;
+            }
+            if record(rule, hits, &mut verdict) {
+                break;
+            }
+        }
+        decide(&mut verdict, policy);
+        verdict
+    }
+}
+
+fn skipped_path(view: &RequestView<'_>, policy: &Policy) -> bool {
+    let skip = &policy.exclusions.skip_paths;
+    !skip.is_empty()
+        && skip
+            .iter()
+            .any(|p| view.path_normalized().starts_with(p.as_str()))
+}
+
+fn applies(rule: &CRule, policy: &Policy) -> bool {
+    let ex = &policy.exclusions;
+    rule.paranoia <= policy.paranoia
+        && !ex.rule_ids.contains(&rule.id)
+        && !rule.tags.iter().any(|t| ex.tags.contains(t))
+}
+
+/// Adds the rule's match to the verdict; returns true when evaluation stops.
+fn record(rule: &CRule, hits: Vec<Hit>, verdict: &mut Verdict) -> bool {
+    let counts = rule.action == Action::Block;
+    let first = hits.into_iter().next().unwrap_or(Hit {
+        variable: String::new(),
+        value: String::new(),
+        transformed: String::new(),
+        evidence: String::new(),
+        reason: None,
+    });
+    verdict.matches.push(Match {
+        rule_id: rule.id,
+        message: rule.msg.clone(),
+        tags: rule.tags.clone(),
+        severity: rule.severity,
+        variable: first.variable,
+        value: truncate(&first.value),
+        transformed: truncate(&first.transformed),
+        evidence: truncate(&first.evidence),
+        reason: first.reason,
+        score: if counts { rule.score } else { 0 },
+    });
+    match rule.action {
+        Action::Block => {
+            verdict.score = verdict.score.saturating_add(rule.score);
+            false
+        }
+        Action::Log | Action::Pass => false,
+        Action::Allow => {
+            verdict.action = VerdictAction::Allow;
+            true
+        }
+        Action::Deny(status) => {
+            verdict.status = Some(status);
+            true
+        }
+    }
+}
+
+fn decide(verdict: &mut Verdict, policy: &Policy) {
+    if verdict.action == VerdictAction::Allow {
+        return;
+    }
+    verdict.would_block = verdict.status.is_some() || verdict.score >= policy.threshold;
+    verdict.blocked = verdict.would_block && policy.mode == Mode::Block;
+    if verdict.blocked {
+        verdict.action = VerdictAction::Block;
+    }
+}
+
+impl Ctx<'_, '_, '_> {
+    fn cond(&mut self, c: &CCond, hits: &mut Vec<Hit>) -> bool {
+        match c {
+            CCond::Test(t) => match self.test(t) {
+                Some(h) => {
+                    hits.extend(h);
+                    true
+                }
+                None => false,
+            },
+            CCond::All(list) => list.iter().all(|c| self.cond(c, hits)),
+            CCond::Any(list) => list.iter().any(|c| self.cond(c, hits)),
+            CCond::Not(inner) => !self.cond(inner, &mut Vec::new()),
+        }
+    }
+
+    /// `Some(hit)` when the test matches (`Some(None)` for a negated test).
+    fn test(&mut self, t: &CTest) -> Option<Option<Hit>> {
+        let mut found = None;
+        for target in &t.test.targets {
+            let idx = target.var as usize;
+            if self.vars[idx].is_none() {
+                let mut list = Vec::new();
+                items(self.view, target.var, &mut list);
+                self.vars[idx] = Some(list);
+            }
+            let list = self.vars[idx].as_deref().unwrap_or_default();
+            let exclude = &t.test.exclude;
+            let wanted = list.iter().filter(|it| {
+                target.selector.as_ref().is_none_or(|s| s.matches(it.name))
+                    && !exclude.iter().any(|x| x.covers(it.source, it.name))
+                    && !self.removed.iter().any(|x| x.covers(it.source, it.name))
+            });
+            let shared = Shared {
+                engine: self.engine,
+                policy: self.policy,
+            };
+            found = wanted
+                .into_iter()
+                .find_map(|it| shared.item(&mut self.scratch, t, it));
+            if found.is_some() {
+                break;
+            }
+        }
+        match (found, t.test.negate) {
+            (Some(h), false) => Some(Some(h)),
+            (None, true) => Some(None),
+            _ => None,
+        }
+    }
+}
+
+/// The read-only parts of an evaluation.
+struct Shared<'e> {
+    engine: &'e Engine,
+    policy: &'e Policy,
+}
+
+impl Shared<'_> {
+    fn item(&self, scratch: &mut Scratch, t: &CTest, it: &Item<'_>) -> Option<Hit> {
+        let chain = &self.engine.chains[t.chain];
+        let key = (t.chain, it.value.as_ptr() as usize, it.value.len());
+        let need_scan = t.lits.is_some() && self.engine.literals.is_some();
+        if chain.is_empty() && !need_scan && !t.test.only_transformed {
+            return self.run(t, it, it.value);
+        }
+        let scanned = scratch.cache.entry(key).or_insert_with(|| {
+            let text = match apply_chain(chain, it.value) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(s) => Some(s),
+            };
+            let lits = self
+                .engine
+                .scan_literals(text.as_deref().unwrap_or(it.value));
+            Scanned { text, lits }
+        });
+        if t.test.only_transformed && scanned.text.is_none() {
+            return None;
+        }
+        if need_scan {
+            let ids = t.lits.as_deref().unwrap_or_default();
+            if !ids
+                .iter()
+                .any(|id| scanned.lits[id / 64] & (1 << (id % 64)) != 0)
+            {
+                return None;
+            }
+        }
+        self.run(t, it, scanned.text.as_deref().unwrap_or(it.value))
+    }
+
+    fn run(&self, t: &CTest, it: &Item<'_>, text: &str) -> Option<Hit> {
+        let m = t.test.op.eval(text, it.ctx, self.policy.paranoia)?;
+        Some(Hit {
+            variable: it.var_name(),
+            value: it.value.to_string(),
+            transformed: text.to_string(),
+            evidence: m.evidence,
+            reason: m.reason,
+        })
+    }
+}

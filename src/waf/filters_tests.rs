@@ -1,0 +1,208 @@
+//! Every file under `filters/` loads and compiles, and the protocol pack
+//! catches its shapes while passing benign look-alikes.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::waf::rules::load_files;
+use crate::waf::{Engine, Policy, RequestView};
+
+fn filters_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("filters")
+}
+
+fn all_yaml(dir: &PathBuf, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            all_yaml(&path, out);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path.display().to_string());
+        }
+    }
+}
+
+#[test]
+fn every_filter_file_loads() {
+    let mut files = Vec::new();
+    all_yaml(&filters_dir(), &mut files);
+    assert!(files.len() >= 3, "{files:?}");
+    for f in &files {
+        let rules = load_files(&[f.as_str()]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!rules.is_empty(), "{f} has no rules");
+        Engine::compile(rules);
+    }
+    let glob = format!("{}/*.yaml", filters_dir().display());
+    let engine = Engine::compile(load_files(&[glob.as_str()]).unwrap());
+    assert!(engine.len() >= 30);
+}
+
+fn default_engine() -> Engine {
+    let glob = format!("{}/*.yaml", filters_dir().display());
+    Engine::compile(load_files(&[glob.as_str()]).unwrap())
+}
+
+fn ids(e: &Engine, method: &str, uri: &str, hs: &[(&str, &str)], body: Option<&[u8]>) -> Vec<u32> {
+    let h: Vec<(String, String)> = hs
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let v = RequestView::new(method, uri, &h, body, IpAddr::from([192, 0, 2, 1]));
+    let p = Policy {
+        paranoia: 2,
+        ..Policy::default()
+    };
+    e.evaluate(&v, &p)
+        .matches
+        .iter()
+        .map(|m| m.rule_id)
+        .collect()
+}
+
+#[test]
+fn protocol_pack_catches_shapes() {
+    let e = default_engine();
+    let ua = [("user-agent", "test"), ("host", "h")];
+    assert!(ids(&e, "GET", "/?a=100%zz", &ua, None).contains(&100001));
+    assert!(ids(&e, "GET", "/%c0%af", &ua, None).contains(&100002));
+    assert!(ids(&e, "GET", "/?f=a%00b", &ua, None).contains(&100003));
+    let json = [
+        ("content-type", "application/json"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &json, Some(b"{\"a\":")).contains(&100004));
+    let xml = [
+        ("content-type", "application/xml"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    let doc = b"<!DOCTYPE a [<!ENTITY b \"c\">]><a>&b;</a>";
+    assert!(ids(&e, "POST", "/", &xml, Some(doc)).contains(&100007));
+    assert!(ids(&e, "TRACE", "/", &ua, None).contains(&100010));
+    let smuggle = [
+        ("content-length", "3"),
+        ("transfer-encoding", "chunked"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &smuggle, Some(b"abc")).contains(&100012));
+    let te = [
+        ("transfer-encoding", "identity"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &te, None).contains(&100013));
+    assert!(ids(&e, "GET", "/", &[("host", "h")], None).contains(&100018));
+    assert!(ids(&e, "GET", "/a%2f..%2fb", &ua, None).contains(&100020));
+}
+
+#[test]
+fn protocol_pack_passes_look_alikes() {
+    let e = default_engine();
+    let ua = [("user-agent", "Mozilla/5.0"), ("host", "example.com")];
+    assert!(ids(&e, "GET", "/search?q=100%25+sure&x=a+b", &ua, None).is_empty());
+    let json = [
+        ("content-type", "application/json"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &json, Some(b"{\"a\":\"<!DOCTYPE>\"}")).is_empty());
+    let chunked = [
+        ("transfer-encoding", "Chunked"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &chunked, None).is_empty());
+    let mp = b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"php-notes.txt\"\r\n\r\nx\r\n--b--\r\n";
+    let up = [
+        ("content-type", "multipart/form-data; boundary=b"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/upload", &up, Some(mp)).is_empty());
+}
+
+/// A rough timing of the default rules on a benign GET and a JSON POST
+/// (`cargo test --release -- --ignored --nocapture timing`); no assertion on time.
+#[test]
+#[ignore]
+fn timing_default_rules() {
+    let e = default_engine();
+    let h: Vec<(String, String)> = [
+        ("host", "shop.example.com"),
+        (
+            "user-agent",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0",
+        ),
+        ("accept", "text/html,application/xhtml+xml"),
+        ("accept-language", "en-GB,en;q=0.9"),
+        ("cookie", "session=abc123; theme=dark"),
+        ("referer", "https://shop.example.com/catalog"),
+    ]
+    .iter()
+    .map(|(n, v)| (n.to_string(), v.to_string()))
+    .collect();
+    let p = Policy::default();
+    let n = 20_000;
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let v = RequestView::new(
+            "GET",
+            "/catalog/items?page=2&sort=price&q=red+shoes",
+            &h,
+            None,
+            IpAddr::from([192, 0, 2, 1]),
+        );
+        assert!(!e.evaluate(&v, &p).blocked);
+    }
+    println!("benign GET: {:?} per request", start.elapsed() / n);
+    let mut jh = h.clone();
+    jh.push(("content-type".into(), "application/json".into()));
+    let item = r#"{"id":12345,"name":"Red running shoes","tags":["sport","red"],"price":59.9}"#;
+    let body = format!("{{\"items\":[{}]}}", vec![item; 50].join(","));
+    let start = std::time::Instant::now();
+    for _ in 0..n / 10 {
+        let v = RequestView::new(
+            "POST",
+            "/api/cart",
+            &jh,
+            Some(body.as_bytes()),
+            IpAddr::from([192, 0, 2, 1]),
+        );
+        assert!(!e.evaluate(&v, &p).blocked);
+    }
+    println!(
+        "{} byte JSON POST: {:?} per request",
+        body.len(),
+        start.elapsed() / (n / 10)
+    );
+    let start = std::time::Instant::now();
+    for _ in 0..n / 10 {
+        let v = RequestView::new(
+            "POST",
+            "/api/cart",
+            &jh,
+            Some(body.as_bytes()),
+            IpAddr::from([192, 0, 2, 1]),
+        );
+        assert!(!v.body().fields.is_empty());
+    }
+    println!(
+        "  of which parsing: {:?} per request",
+        start.elapsed() / (n / 10)
+    );
+    let empty = Engine::compile(Vec::new());
+    let start = std::time::Instant::now();
+    for _ in 0..n {
+        let v = RequestView::new(
+            "GET",
+            "/catalog/items?page=2&sort=price&q=red+shoes",
+            &h,
+            None,
+            IpAddr::from([192, 0, 2, 1]),
+        );
+        assert!(!empty.evaluate(&v, &p).blocked);
+    }
+    println!("GET with no rules: {:?} per request", start.elapsed() / n);
+}

@@ -1,0 +1,149 @@
+//! Property tests: parsers and transformations never panic on any input, and
+//! the prefilter never hides a regex match. Bounded case counts keep CI fast.
+
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+
+use crate::waf::literal::required_literals;
+use crate::waf::rules::load_files;
+use crate::waf::transform::{apply_chain, Transform};
+use crate::waf::{Engine, Policy, RequestView};
+
+const CONTENT_TYPES: [&str; 7] = [
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=zz",
+    "multipart/form-data",
+    "application/json",
+    "application/xml",
+    "text/plain",
+    "application/vnd.api+json",
+];
+
+/// Bytes biased towards the characters the parsers care about.
+fn shaped_bytes() -> impl Strategy<Value = Vec<u8>> {
+    let pieces = prop::sample::select(vec![
+        &b"--zz"[..],
+        b"\r\n",
+        b"\r\n\r\n",
+        b"Content-Disposition: form-data; name=\"a\"",
+        b"; filename=\"f\"",
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"",
+        b":",
+        b",",
+        b"<",
+        b">",
+        b"</",
+        b"<!DOCTYPE",
+        b"<!ENTITY",
+        b"<![CDATA[",
+        b"]]>",
+        b"<!--",
+        b"-->",
+        b"=",
+        b"&",
+        b"%",
+        b"%u",
+        b"%c0",
+        b"\xc0\xaf",
+        b"\xff",
+        b"a",
+        b"1",
+        b"\\",
+        b"'",
+    ]);
+    prop::collection::vec(
+        prop_oneof![pieces.prop_map(|p| p.to_vec()), any::<Vec<u8>>()],
+        0..40,
+    )
+    .prop_map(|v| v.concat())
+}
+
+fn default_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let glob = concat!(env!("CARGO_MANIFEST_DIR"), "/filters/*.yaml");
+        Engine::compile(load_files(&[glob]).unwrap_or_default())
+    })
+}
+
+fn exercise(view: &RequestView<'_>) {
+    let _ = view.path_normalized();
+    let _ = view.query_args();
+    let _ = view.cookies();
+    let body = view.body();
+    for f in &body.fields {
+        assert!(f.name.len() < 1 << 20);
+    }
+    let _ = view.anomalies();
+    let _ = view.body_raw();
+}
+
+/// 400 cases, or `PROPTEST_CASES` for a longer run.
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn body_parsers_never_panic(body in shaped_bytes(), ct in 0..CONTENT_TYPES.len()) {
+        let h = vec![("content-type".to_string(), CONTENT_TYPES[ct].to_string())];
+        let view = RequestView::new("POST", "/", &h, Some(&body), IpAddr::from([1, 2, 3, 4]));
+        exercise(&view);
+    }
+
+    #[test]
+    fn engine_never_panics(body in shaped_bytes(), ct in 0..CONTENT_TYPES.len(), uri in "/\\PC{0,40}") {
+        let h = vec![
+            ("content-type".to_string(), CONTENT_TYPES[ct].to_string()),
+            ("cookie".to_string(), "a=%zz; b".to_string()),
+        ];
+        let view = RequestView::new("POST", &uri, &h, Some(&body), IpAddr::from([1, 2, 3, 4]));
+        let policy = Policy { paranoia: 4, ..Policy::default() };
+        let verdict = default_engine().evaluate(&view, &policy);
+        prop_assert!(verdict.matches.iter().all(|m| m.value.chars().count() <= 129));
+    }
+
+    #[test]
+    fn uri_and_cookies_never_panic(uri in "\\PC{0,60}", cookie in "\\PC{0,40}") {
+        let h = vec![("cookie".to_string(), cookie)];
+        let view = RequestView::new("GET", &uri, &h, None, IpAddr::from([1, 2, 3, 4]));
+        exercise(&view);
+        let _ = view.host();
+    }
+
+    #[test]
+    fn transformations_never_panic(s in "(\\PC|%|&#|\\\\|/\\*|\\*/|\\.\\./|\u{ff1c}){0,40}") {
+        for (_, t) in Transform::NAMES {
+            let _ = t.apply(&s);
+        }
+        let all: Vec<Transform> = Transform::NAMES.iter().map(|(_, t)| *t).collect();
+        let _ = apply_chain(&all, &s);
+    }
+
+    #[test]
+    fn prefilter_literal_is_in_every_match(
+        pattern in "(\\(\\?i\\))?([a-c]|\\\\.|\\\\d|[.*+?|]|\\[a-b\\]|\\(|\\)|\\{1,2\\}){1,12}",
+        hay in "[a-cA-C.\\-0-9]{0,12}",
+    ) {
+        let Ok(re) = regex::Regex::new(&pattern) else { return Ok(()) };
+        let Some(lits) = required_literals(&pattern) else { return Ok(()) };
+        if let Some(m) = re.find(&hay) {
+            let lower = m.as_str().to_ascii_lowercase();
+            prop_assert!(
+                lits.iter().any(|l| lower.contains(l.as_str())),
+                "pattern {pattern:?} matched {:?} without any of {lits:?}", m.as_str()
+            );
+        }
+    }
+}
