@@ -209,8 +209,22 @@ fn check(path: &Path) -> ExitCode {
     let Some(cfg) = load_or_report(path) else {
         return ExitCode::FAILURE;
     };
+    let rules = match crate::snapshot::compile_rules(&cfg) {
+        Ok(engine) => engine.len(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for (i, r) in cfg.routes.iter().enumerate() {
+        if let Err(e) = crate::snapshot::policy(&r.waf) {
+            eprintln!("error: {}: routes[{i}].waf.exclusions.targets: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     println!("{}: OK", path.display());
     print!("{}", summary(&cfg));
+    println!("waf: {rules} rules from {}", cfg.waf.rules.join(", "));
     ExitCode::SUCCESS
 }
 
