@@ -218,7 +218,10 @@ fn check(path: &Path) -> ExitCode {
     };
     for (i, r) in cfg.routes.iter().enumerate() {
         if let Err(e) = crate::snapshot::policy(&r.waf) {
-            eprintln!("error: {}: routes[{i}].waf.exclusions.targets: {e}", path.display());
+            eprintln!(
+                "error: {}: routes[{i}].waf.exclusions.targets: {e}",
+                path.display()
+            );
             return ExitCode::FAILURE;
         }
     }

@@ -63,11 +63,29 @@ impl Sample {
         headers: &[String],
         body: &[u8],
     ) -> Result<Sample, String> {
-        let rest = url.split_once("://").map_or(url, |(_, r)| r);
-        let (host, target) = match rest.find('/') {
-            Some(i) if !url.starts_with('/') => (&rest[..i], rest[i..].to_string()),
-            _ if url.starts_with('/') => ("localhost", url.to_string()),
-            _ => (rest, "/".to_string()),
+        let absolute = url.starts_with("http://") || url.starts_with("https://");
+        let (host, target) = if absolute {
+            let rest = url.split_once("://").map_or(url, |(_, r)| r);
+            match rest.find(['/', '?']) {
+                Some(i) => (
+                    &rest[..i],
+                    if rest[i..].starts_with('?') {
+                        format!("/{}", &rest[i..])
+                    } else {
+                        rest[i..].to_string()
+                    },
+                ),
+                None => (rest, "/".to_string()),
+            }
+        } else {
+            (
+                "localhost",
+                if url.starts_with('/') {
+                    url.to_string()
+                } else {
+                    format!("/{url}")
+                },
+            )
         };
         let mut hs = vec![("host".to_string(), host.to_string())];
         for h in headers {

@@ -206,3 +206,63 @@ fn timing_default_rules() {
     }
     println!("GET with no rules: {:?} per request", start.elapsed() / n);
 }
+
+#[test]
+fn protocol_pack_more_shapes() {
+    let e = default_engine();
+    let base = [("user-agent", "t"), ("host", "h")];
+    let ctl = [("user-agent", "t"), ("host", "h"), ("x-a", "a\u{1}b")];
+    assert!(ids(&e, "GET", "/", &ctl, None).contains(&100014));
+    let tab = [("user-agent", "t"), ("host", "h"), ("x-a", "a\tb")];
+    assert!(!ids(&e, "GET", "/", &tab, None).contains(&100014));
+    let up = |name: &str| {
+        format!("--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"{name}\"\r\n\r\nx\r\n--b--\r\n")
+    };
+    let mp = [
+        ("content-type", "multipart/form-data; boundary=b"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &mp, Some(up("shell.pHp5").as_bytes())).contains(&100015));
+    assert!(!ids(&e, "POST", "/", &mp, Some(up("photo.png").as_bytes())).contains(&100015));
+    assert!(ids(&e, "POST", "/", &mp, Some(up(".htaccess").as_bytes())).contains(&100016));
+    assert!(!ids(&e, "POST", "/", &mp, Some(up("htaccess.txt").as_bytes())).contains(&100016));
+    let broken = b"--b\r\nno headers here\r\n--b--\r\n";
+    assert!(ids(&e, "POST", "/", &mp, Some(broken)).contains(&100005));
+    let xml = [
+        ("content-type", "text/xml"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(ids(&e, "POST", "/", &xml, Some(b"<a><b></a>")).contains(&100006));
+    assert!(ids(&e, "POST", "/", &xml, Some(b"<!DOCTYPE a><a/>")).contains(&100008));
+    assert!(ids(&e, "PROPFIND", "/", &base, None).contains(&100011));
+    assert!(!ids(&e, "PATCH", "/", &base, None).contains(&100011));
+    assert!(ids(&e, "GET", "/", &[("user-agent", "t")], None).contains(&100017));
+    let many = (0..5000)
+        .map(|i| format!("a{i}=1"))
+        .collect::<Vec<_>>()
+        .join("&");
+    assert!(ids(&e, "GET", &format!("/?{many}"), &base, None).contains(&100009));
+}
+
+#[test]
+fn paranoia_three_rules_need_paranoia_three() {
+    let e = default_engine();
+    let h: Vec<(String, String)> = vec![
+        ("host".into(), "h".into()),
+        ("user-agent".into(), "t".into()),
+    ];
+    let uri = format!("/?q={}", "a".repeat(5000));
+    let v = RequestView::new("GET", &uri, &h, None, IpAddr::from([192, 0, 2, 1]));
+    let pl3 = Policy {
+        paranoia: 3,
+        ..Policy::default()
+    };
+    assert!(e
+        .evaluate(&v, &pl3)
+        .matches
+        .iter()
+        .any(|m| m.rule_id == 100019));
+    assert!(e.evaluate(&v, &Policy::default()).matches.is_empty());
+}

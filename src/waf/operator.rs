@@ -141,6 +141,7 @@ impl Operator {
                 set,
                 case_sensitive,
             } => in_list(set, *case_sensitive, value).then(|| OpMatch::whole(value)),
+            Operator::Detect(_) if plain_number(value) => None,
             Operator::Detect(d) => {
                 let hit = detect::run(*d, value, ctx)?;
                 (hit.level <= pl).then_some(OpMatch {
@@ -151,6 +152,18 @@ impl Operator {
             Operator::Any => Some(OpMatch::whole(value)),
         }
     }
+}
+
+/// Empty or a plain decimal number: no detector can find an attack in it, so
+/// detectors are not called (JSON bodies are full of these).
+fn plain_number(v: &str) -> bool {
+    if v.is_empty() {
+        return true;
+    }
+    let body = v.strip_prefix('-').unwrap_or(v).as_bytes();
+    body.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && body.iter().filter(|b| **b == b'.').count() <= 1
+        && body.iter().any(u8::is_ascii_digit)
 }
 
 fn in_list(set: &HashSet<String>, case_sensitive: bool, value: &str) -> bool {
@@ -251,6 +264,18 @@ mod tests {
         assert!(hit(&list, "HEAD"));
         assert!(!hit(&list, "POST"));
         assert!(hit(&Operator::Any, ""));
+    }
+
+    #[test]
+    fn plain_numbers_skip_detectors() {
+        for v in ["", "0", "12345", "-1", "59.9", "-1.5"] {
+            assert!(plain_number(v), "{v}");
+        }
+        for v in [
+            "1 or 1", "1'", "1--", "..", "-", ".", "0x41", "1e5", "1-2-3", "1.2.3",
+        ] {
+            assert!(!plain_number(v), "{v}");
+        }
     }
 
     #[test]

@@ -81,9 +81,37 @@ fn body_items<'v>(view: &'v RequestView<'_>, var: Var, out: &mut Vec<Item<'v>>) 
     let fields = &view.body().fields;
     match var {
         Var::ArgsPost => push_fields(out, src, fields, ctx),
-        Var::ArgsPostNames => push_names(out, Var::ArgsPostNames, fields, InputContext::BodyName),
+        Var::ArgsPostNames if matches!(src, Var::Json | Var::Xml) => push_keys(out, fields),
+        Var::ArgsPostNames => push_names(out, var, fields, InputContext::BodyName),
         v if v == src => push_fields(out, src, fields, ctx),
         _ => {}
+    }
+}
+
+/// The last key of a JSON or XML path: `items[3].tags[0]` gives `tags`,
+/// `order.item@id` gives `id`.
+pub fn last_key(path: &str) -> &str {
+    let key = path.rsplit(['.', '@']).next().unwrap_or(path);
+    match key.find('[') {
+        Some(p) => &key[..p],
+        None => key,
+    }
+}
+
+/// Each distinct key once (JSON and XML names are paths that repeat per array
+/// element); named by the first path that has it.
+fn push_keys<'v>(out: &mut Vec<Item<'v>>, fields: &'v [Field]) {
+    let mut seen = std::collections::HashSet::new();
+    for f in fields {
+        let key = last_key(&f.name);
+        if !key.is_empty() && seen.insert(key) {
+            out.push(Item {
+                source: Var::ArgsPostNames,
+                name: &f.name,
+                value: key,
+                ctx: InputContext::BodyName,
+            });
+        }
     }
 }
 
@@ -206,13 +234,31 @@ mod tests {
         assert_eq!(names(&v, Var::Args), vec!["ARGS:q=1", "JSON:user.name=x"]);
         assert_eq!(
             names(&v, Var::ArgsNames),
-            vec!["ARGS_NAMES:q=q", "ARGS_POST_NAMES:user.name=user.name"]
+            vec!["ARGS_NAMES:q=q", "ARGS_POST_NAMES:user.name=name"]
         );
         assert_eq!(names(&v, Var::Form), Vec::<String>::new());
         assert_eq!(names(&v, Var::RemoteAddr), vec!["REMOTE_ADDR=1.2.3.4"]);
         assert_eq!(
             names(&v, Var::Headers),
             vec!["REQUEST_HEADERS:content-type=application/json"]
+        );
+    }
+
+    #[test]
+    fn json_names_are_distinct_keys() {
+        assert_eq!(last_key("items[3].tags[0]"), "tags");
+        assert_eq!(last_key("order.item@id"), "id");
+        assert_eq!(last_key("[0]"), "");
+        let h = vec![("content-type".to_string(), "application/json".to_string())];
+        let body = br#"{"items":[{"id":1,"$where":"x"},{"id":2}]}"#;
+        let v = RequestView::new("POST", "/", &h, Some(body), IpAddr::from([1, 2, 3, 4]));
+        let got = names(&v, Var::ArgsPostNames);
+        assert_eq!(
+            got,
+            vec![
+                "ARGS_POST_NAMES:items[0].id=id",
+                "ARGS_POST_NAMES:items[0].$where=$where"
+            ]
         );
     }
 

@@ -107,13 +107,34 @@ pub(super) fn parse_urlencoded(view: &RequestView<'_>, s: &str) -> Vec<Field> {
 }
 
 /// A `key=value` parameter from a header value (`boundary=x`, `name="y"`).
+/// Semicolons inside a quoted value belong to the value (`filename="a;.php"`),
+/// as the application's own parser will read it.
 pub(super) fn header_param<'h>(header: &'h str, key: &str) -> Option<&'h str> {
-    header.split(';').skip(1).find_map(|p| {
+    param_spans(header).into_iter().skip(1).find_map(|p| {
         let (k, v) = p.trim().split_once('=')?;
         k.trim()
             .eq_ignore_ascii_case(key)
             .then(|| v.trim().trim_matches('"'))
     })
+}
+
+/// Splits a header value on `;` outside double quotes.
+fn param_spans(header: &str) -> Vec<&str> {
+    let (mut out, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, c) in header.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ';' if !quoted => {
+                out.push(&header[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&header[start..]);
+    out
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
@@ -271,6 +292,10 @@ mod tests {
             }]
         );
         assert_eq!(b.files[0].filename, "a.php");
+        assert_eq!(
+            header_param("form-data; name=\"f\"; filename=\"a.txt;.php\"", "filename"),
+            Some("a.txt;.php")
+        );
         assert_eq!(b.files[0].content_type, "image/png");
         assert!(v.anomalies().is_empty());
     }

@@ -161,7 +161,9 @@ impl<'a> RequestView<'a> {
     /// The path exactly as received (absolute-form authority removed).
     pub fn path_raw(&self) -> &'a str {
         let target = self.uri.split(['?', '#']).next().unwrap_or("");
-        match target.find("://") {
+        // Absolute-form (`http://host/path`) only: a `://` later in an
+        // origin-form path is part of the path and must stay visible.
+        match target.find("://").filter(|_| !target.starts_with('/')) {
             Some(p) => {
                 let after = &target[p + 3..];
                 after.find('/').map_or("/", |s| &after[s..])
