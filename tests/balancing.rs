@@ -25,7 +25,8 @@ fn three() -> (Origin, Origin, Origin) {
 fn send_many(e: &Edge, n: usize) {
     let mut conn = Conn::open(e.addr).unwrap();
     for _ in 0..n {
-        assert_eq!(conn.send("GET", "/", &[], b"").unwrap().status, 200);
+        let r = conn.send("GET", "/", &[], b"").unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
     }
 }
 
@@ -137,7 +138,8 @@ fn least_connections_prefers_the_idle_server() {
             std::thread::spawn(move || {
                 let mut conn = Conn::open(addr).unwrap();
                 for _ in 0..15 {
-                    assert_eq!(conn.send("GET", "/", &[], b"").unwrap().status, 200);
+                    let r = conn.send("GET", "/", &[], b"").unwrap();
+        assert_eq!(r.status, 200, "{}", r.text());
                 }
             })
         })

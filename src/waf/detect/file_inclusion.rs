@@ -88,9 +88,6 @@ const WRAPPERS: &[&str] = &[
     "jar:file:",
     "netdoc:/",
     "data://text/plain",
-    "ssh2.sftp://",
-    "ssh2.scp://",
-    "ssh2.tunnel://",
     "data:text/plain;base64",
 ];
 
@@ -113,23 +110,11 @@ pub fn sensitive_file(t: &str) -> Option<&'static str> {
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let t = fold_path(&n.lower);
     let r = wrapper(&t)
-        .or_else(|| hidden_dir(&t, ctx))
         .or_else(|| local(&t, ctx))
         .or_else(|| globbed(&t))
         .or_else(|| unc(&t))
         .or_else(|| remote(&t, ctx));
     r.map(|(l, why)| (l, why, evidence(&t)))
-}
-
-/// A request path into a hidden (dot) directory or file, other than `.well-known`.
-fn hidden_dir(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
-    if ctx != InputContext::Path {
-        return None;
-    }
-    let hidden = t.split('/').any(|seg| {
-        seg.len() > 1 && seg.starts_with('.') && !seg.starts_with("..") && seg != ".well-known"
-    });
-    hidden.then_some((1, "hidden file or directory in the path"))
 }
 
 /// Shell globs that name a sensitive file (`/e?c/pa[s]swd`, `/etc/[!q]asswd`).
@@ -207,10 +192,7 @@ fn wrapper(t: &str) -> Option<(u8, &'static str)> {
 
 fn local(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     let f = sensitive_file(t)?;
-    let absolute = t.trim_start().starts_with(['/', '~'])
-        || t.contains(":/")
-        || t.contains("../")
-        || t.contains(&format!("/{}", f.trim_start_matches('/')));
+    let absolute = t.trim_start().starts_with(['/', '~']) || t.contains(":/") || t.contains("../");
     let dotfile = f.starts_with('.') || f == "id_rsa";
     if absolute || dotfile || ctx == InputContext::Path {
         return Some((1, "sensitive file"));

@@ -126,11 +126,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     {
         return Some((1, "JSP file name in a header", evidence(&n.text)));
     }
-    // The serialization magic AC ED 00 05 in base64 at each of the three byte alignments.
     let magic = [
         "rO0AB",
-        "KztAA",
-        "Cs7QA",
+        "KztAAU",
+        "Cs7QAF",
         "aced0005",
         "\u{ac}\u{ed}\u{0}\u{5}",
     ];

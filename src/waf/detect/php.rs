@@ -92,10 +92,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 }
 
 fn tags(s: &str) -> Option<(u8, &'static str)> {
-    let open_php = s
-        .match_indices("<?")
-        .any(|(i, _)| s[i + 2..].trim_start().starts_with("php"));
-    if open_php || s.contains("<?=") || s.contains("__halt_compiler") {
+    if s.contains("<?php") || s.contains("<?=") || s.contains("__halt_compiler") {
         return Some((1, "PHP open tag"));
     }
     let p = s.find("<?")?;
@@ -268,15 +265,6 @@ fn drupal(s: &str) -> Option<(u8, &'static str)> {
         .then_some((1, "render-array callback"))
 }
 
-/// Calling a string built by concatenation: `("sys"."tem")('id')`.
-fn concat_call(s: &str) -> Option<(u8, &'static str)> {
-    static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r#"\([^()]*\.[^()]*\)\s*(?:/\*.*?\*/\s*)?\(\s*['"]|['"]\s*\.\s*['"][^'"]*['"]\s*\(\s*['"]"#).expect("static regex")
-    });
-    re.is_match(s).then_some((1, "call of a concatenated name"))
-}
-
 /// PHP variable variables: `${'name'}`, `${$a}`.
 fn var_var(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -327,8 +315,6 @@ mod tests {
             "$fn['a']('x')",
             "shell_exec /* c */ (x)",
             "passthru#x\n(y)",
-            "(\"pass\".\"thru\")('ls')",
-            "<?  php echo 1;",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

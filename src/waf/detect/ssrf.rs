@@ -26,11 +26,6 @@ const METADATA_PATHS: &[&str] = &[
 ];
 const BAD_SCHEMES: &[&str] = &[
     "gopher",
-    "imap",
-    "pop3",
-    "smtp",
-    "redis",
-    "memcache",
     "dict",
     "tftp",
     "ldap",
