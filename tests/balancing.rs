@@ -139,7 +139,7 @@ fn least_connections_prefers_the_idle_server() {
                 let mut conn = Conn::open(addr).unwrap();
                 for _ in 0..15 {
                     let r = conn.send("GET", "/", &[], b"").unwrap();
-        assert_eq!(r.status, 200, "{}", r.text());
+                    assert_eq!(r.status, 200, "{}", r.text());
                 }
             })
         })
