@@ -349,3 +349,30 @@ fn expect_continue_is_answered_before_the_body_is_read() {
     assert_eq!(got.body, b"hello");
     assert_eq!(got.header("expect"), None);
 }
+
+#[test]
+fn rules_reload_with_the_config_and_a_bad_rule_keeps_the_old_set() {
+    let o = origin().spawn();
+    let rule = |path: &str| {
+        format!("  custom_rules:\n    - {{ id: 900010, msg: closed, action: deny, status: 410, target: path, prefix: {path} }}\n")
+    };
+    let e = edge(&waf_yaml(&o, &rule("/old"), DEFAULT_ROUTE)).spawn();
+    let status = |p: &str| request(e.addr, "GET", p, &[], b"").unwrap().status;
+    assert_eq!(status("/old/x"), 410);
+    assert_eq!(status("/new/x"), 200);
+    e.write_config(&waf_yaml(&o, &rule("/new"), DEFAULT_ROUTE));
+    assert!(e.reload(), "{}", e.log());
+    assert_eq!(status("/old/x"), 200);
+    assert_eq!(status("/new/x"), 410);
+    // A rule with an unknown operator is rejected by the running process; the old rules stay.
+    let bad = "  custom_rules:\n    - { id: 900011, msg: broken, target: path, resembles: /x }\n";
+    e.write_config(&waf_yaml(&o, bad, DEFAULT_ROUTE));
+    e.sighup();
+    assert!(e.log().contains("config reload rejected"), "{}", e.log());
+    assert!(
+        e.log().contains("waf.custom_rules") && e.log().contains("unknown field `resembles`"),
+        "{}",
+        e.log()
+    );
+    assert_eq!(status("/new/x"), 410);
+}
