@@ -213,3 +213,29 @@ fn metrics_health_and_access_log() {
         assert!(!first[key].is_null(), "{key} missing in {first}");
     }
 }
+
+#[test]
+fn servers_given_by_hostname_are_resolved() {
+    let a = origin().spawn();
+    let port = a.addr.port();
+    let e = edge(&format!(
+        "upstreams:\n  a:\n    servers: [\"localhost:{port}\"]\n    health_check: {{ type: tcp, interval: 200ms }}\nroutes:\n  - name: r\n    upstream: a\n"
+    ))
+    .spawn();
+    for _ in 0..5 {
+        assert_eq!(get(e.addr, "/").unwrap().status, 200);
+    }
+    assert!(a.hits() >= 5);
+    // A name that does not resolve is a clear startup error.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(&path, "listeners: [{address: \"127.0.0.1:1\"}]\nupstreams: {a: {servers: [\"no-such-host.invalid:80\"]}}\nroutes: [{name: r, upstream: a}]\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["run", "-c"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cannot resolve server `no-such-host.invalid:80`"));
+}
