@@ -90,6 +90,12 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
             shared: shared.clone(),
         },
     ));
+    server.add_service(background_service(
+        "access-maintenance",
+        AccessMaintenance {
+            shared: shared.clone(),
+        },
+    ));
     server.add_service(background_service("reload", Reloader { shared }));
     Ok(server)
 }
@@ -119,6 +125,25 @@ impl BackgroundService for HealthChecks {
             tokio::select! {
                 _ = shutdown.changed() => return,
                 _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+        }
+    }
+}
+
+/// Access-control housekeeping: purge expired list entries, pull fleet bans,
+/// watch the geo database, sweep counter tables.
+struct AccessMaintenance {
+    shared: Arc<Shared>,
+}
+
+#[async_trait]
+impl BackgroundService for AccessMaintenance {
+    async fn start(&self, mut shutdown: ShutdownWatch) {
+        loop {
+            self.shared.load().access.maintain().await;
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             }
         }
     }

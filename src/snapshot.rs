@@ -2,6 +2,9 @@
 //! `ArcSwap`. A reload builds a new snapshot, then stores it; a published
 //! snapshot is never mutated.
 
+use crate::access::clock::SystemClock;
+use crate::access::config::{AccessError, AccessState};
+use crate::access::decide::RoutePolicy;
 use crate::config::{Config, RouteConfig, RouteWaf, WafMode};
 use crate::route::{Matcher, Router};
 use crate::upstream::{Pool, PoolError};
@@ -24,6 +27,8 @@ pub struct Route {
     pub policy: Policy,
     /// CSRF protection, when the route asks for it.
     pub csrf: Option<CsrfPolicy>,
+    /// Access-control policy (route geo, bots).
+    pub access: RoutePolicy,
 }
 
 /// Everything a request needs, in one consistent version.
@@ -38,6 +43,8 @@ pub struct Snapshot {
     pub pools: HashMap<String, Arc<Pool>>,
     /// The compiled WAF rules.
     pub waf: Arc<Engine>,
+    /// Access-control state (lists, bans, limits, bots); stateful parts carry over reloads.
+    pub access: Arc<AccessState>,
     /// Version number (1 for the first load, +1 per reload).
     pub version: u64,
 }
@@ -48,6 +55,14 @@ pub enum SnapshotError {
     /// A pool could not be built.
     #[error(transparent)]
     Pool(#[from] PoolError),
+    /// Access-control lists, databases or policies are invalid.
+    #[error("{file}: access: {source}")]
+    Access {
+        /// Config file.
+        file: String,
+        /// What is wrong.
+        source: AccessError,
+    },
     /// A rule file or inline rule is invalid.
     #[error(transparent)]
     Rules(#[from] RuleError),
@@ -78,6 +93,16 @@ impl Snapshot {
             pools.insert(name.clone(), pool);
         }
         let waf = Arc::new(compile_rules(&config)?);
+        let file = config.source.display().to_string();
+        let access = match previous {
+            Some(p) => p.access.reload(&config.access),
+            None => AccessState::build(&config.access, SystemClock::shared()),
+        }
+        .map_err(|source| SnapshotError::Access {
+            file: file.clone(),
+            source,
+        })?;
+        let access = Arc::new(access);
         let mut routes = Vec::new();
         for (index, r) in config.routes.iter().enumerate() {
             let policy = policy(&r.waf).map_err(|message| SnapshotError::Exclusion {
@@ -91,11 +116,17 @@ impl Snapshot {
                 header: c.header.to_ascii_lowercase(),
             });
             let pool = pools[&r.upstream].clone();
+            let route_access =
+                RoutePolicy::new(&r.access, &access).map_err(|source| SnapshotError::Access {
+                    file: format!("{file}: routes[{index}].access"),
+                    source,
+                })?;
             routes.push(Arc::new(Route {
                 config: r.clone(),
                 pool,
                 policy,
                 csrf,
+                access: route_access,
             }));
         }
         let router = Router::new(
@@ -115,6 +146,7 @@ impl Snapshot {
             routes,
             pools,
             waf,
+            access,
             version,
         })
     }

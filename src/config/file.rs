@@ -42,6 +42,9 @@ pub struct FileConfig {
     /// Routes, in order.
     #[serde(default)]
     pub routes: Vec<RouteSection>,
+    /// Access control (`crate::access::config::AccessConfig`).
+    #[serde(default)]
+    pub access: Option<serde_yaml::Value>,
     /// WAF settings: [`WafGlobalSection`] keys plus [`RouteWafSection`]
     /// keys, which are the defaults of every route.
     #[serde(default)]
@@ -311,6 +314,9 @@ pub struct RouteSection {
     /// Per-route timeouts overriding the pool's.
     #[serde(default)]
     pub timeouts: Option<TimeoutSection>,
+    /// Access control of this route (`crate::access::config::RouteAccessConfig`).
+    #[serde(default)]
+    pub access: Option<serde_yaml::Value>,
     /// WAF settings: `block`, `detect`, `off`, or a mapping (see [`RouteWafSection`]).
     #[serde(default)]
     pub waf: Option<serde_yaml::Value>,

@@ -23,6 +23,10 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("RAMPART_PID_FILE", "server.pid_file"),
     ("RAMPART_UPGRADE_SOCK", "server.upgrade_sock"),
     ("RAMPART_ACCESS_LOG", "server.access_log"),
+    (
+        "RAMPART_CHALLENGE_SECRET",
+        "access.challenge.secret (when access.challenge is set)",
+    ),
 ];
 
 /// Reads, parses, applies `RAMPART_*` overrides and validates a config file.
@@ -53,6 +57,22 @@ pub fn load_str(
         line: error::locate(src, &key),
         key,
         message,
+    })
+}
+
+/// Deserialises a YAML value found at `key`; an unknown field is reported at
+/// `key.field` so the error line points at it.
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
+    key: &str,
+    v: serde_yaml::Value,
+) -> Result<T, (String, String)> {
+    serde_yaml::from_value(v).map_err(|e| {
+        let msg = e.to_string();
+        let field = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("unknown field"));
+        (field.map_or(key.to_string(), |f| format!("{key}.{f}")), msg)
     })
 }
 
@@ -87,6 +107,16 @@ fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
                     threads: None,
                 }),
             }
+        }
+    }
+    if let Some(secret) = env("RAMPART_CHALLENGE_SECRET") {
+        if let Some(ch) = f
+            .access
+            .as_mut()
+            .and_then(|a| a.get_mut("challenge"))
+            .and_then(|c| c.as_mapping_mut())
+        {
+            ch.insert("secret".into(), secret.into());
         }
     }
     if let Some(m) = env("RAMPART_METRICS_LISTEN") {

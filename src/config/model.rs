@@ -2,6 +2,7 @@
 
 use super::file::{self, FileConfig};
 use super::waf::{self, RouteWaf, WafSettings};
+use crate::access::config::{AccessConfig, RouteAccessConfig};
 use crate::route::{HostPattern, PathPattern};
 use http::{HeaderName, HeaderValue, Method};
 use ipnet::IpNet;
@@ -29,6 +30,8 @@ pub struct Config {
     pub routes: Vec<RouteConfig>,
     /// Global WAF settings.
     pub waf: WafSettings,
+    /// Access control.
+    pub access: AccessConfig,
 }
 
 /// Process settings.
@@ -208,6 +211,8 @@ pub struct RouteConfig {
     pub timeouts: Timeouts,
     /// WAF settings.
     pub waf: RouteWaf,
+    /// Access control of this route.
+    pub access: RouteAccessConfig,
 }
 
 type R<T> = Result<T, (String, String)>;
@@ -236,6 +241,10 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     let waf = waf::global(f.waf.as_ref(), &dir)?;
+    let access: AccessConfig = match f.access {
+        Some(v) => super::from_value("access", v)?,
+        None => AccessConfig::default(),
+    };
     let mut routes = Vec::new();
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
@@ -267,6 +276,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         upstreams,
         routes,
         waf,
+        access,
     })
 }
 
@@ -534,6 +544,10 @@ fn route(key: &str, r: file::RouteSection, waf_defaults: &RouteWaf) -> R<RouteCo
         }
     }
     let waf = waf::route(key, r.waf.as_ref(), waf_defaults)?;
+    let access: RouteAccessConfig = match r.access {
+        Some(v) => super::from_value(&format!("{key}.access"), v)?,
+        None => RouteAccessConfig::default(),
+    };
     let t = r.timeouts.as_ref();
     Ok(RouteConfig {
         name: r.name,
@@ -551,6 +565,7 @@ fn route(key: &str, r: file::RouteSection, waf_defaults: &RouteWaf) -> R<RouteCo
             write: t.and_then(|t| t.write),
         },
         waf,
+        access,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The checked WAF settings: global (`waf:`) and per route (`routes[].waf`).
 
 use super::file::{self, RouteWafSection, WafGlobalSection, WAF_GLOBAL_KEYS};
+use super::from_value;
 use http::Method;
 use std::path::{Path, PathBuf};
 
@@ -172,19 +173,6 @@ fn split(v: Option<&serde_yaml::Value>) -> R<(WafGlobalSection, RouteWafSection)
     let g = from_value::<WafGlobalSection>("waf", serde_yaml::Value::Mapping(g))?;
     let r = from_value::<RouteWafSection>("waf", serde_yaml::Value::Mapping(r))?;
     Ok((g, r))
-}
-
-fn from_value<T: serde::de::DeserializeOwned>(key: &str, v: serde_yaml::Value) -> R<T> {
-    serde_yaml::from_value(v).or_else(|e| {
-        let msg = e.to_string();
-        // "unknown field `x`, expected ..." names the field: point the key at it.
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.starts_with("unknown field"));
-        let k = field.map_or(key.to_string(), |f| format!("{key}.{f}"));
-        err(k, msg)
-    })
 }
 
 /// Validates `routes[i].waf` over the global defaults.

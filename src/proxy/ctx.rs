@@ -35,6 +35,16 @@ pub struct RequestCtx {
     pub no_retry: bool,
     /// Skip WAF inspection (an allow-listed client).
     pub skip_waf: bool,
+    /// The client is on the allow list: no access checks.
+    pub allow_listed: bool,
+    /// The client's country (geo database).
+    pub country: Option<crate::access::geo::CountryCode>,
+    /// An early denial to answer in `request_filter`.
+    pub denied: Option<crate::access::gate::DenyReason>,
+    /// A `Set-Cookie` for the response (a solved challenge).
+    pub set_cookie: Option<String>,
+    /// The WAF blocked this request (counts as an auto-ban strike).
+    pub waf_blocked: bool,
 }
 
 impl RequestCtx {
@@ -54,6 +64,11 @@ impl RequestCtx {
             forward: super::body::Forward::Stream,
             no_retry: false,
             skip_waf: false,
+            allow_listed: false,
+            country: None,
+            denied: None,
+            set_cookie: None,
+            waf_blocked: false,
         }
     }
 

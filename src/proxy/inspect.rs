@@ -70,6 +70,7 @@ pub async fn run(session: &mut Session, ctx: &mut RequestCtx, route: &Route) -> 
             .inc();
     }
     if verdict.blocked {
+        ctx.waf_blocked = true;
         metrics::WAF_BLOCKS
             .with_label_values(&[&route.config.name])
             .inc();

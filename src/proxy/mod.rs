@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod ctx;
+mod gate;
 pub mod headers;
 mod inspect;
 mod respond;
@@ -70,19 +71,34 @@ impl ProxyHttp for EdgeProxy {
                 .get("x-request-id")
                 .map(|v| v.as_bytes()),
         );
+        gate::early(&snap, ctx);
         ctx.snapshot = Some(snap);
         Ok(())
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
         let snap = ctx.snapshot.clone().unwrap_or_else(|| self.shared.load());
+        if gate::refuse_denied(session, ctx).await? {
+            return Ok(true);
+        }
         let host = host_of(session);
         let req = session.req_header();
         match snap.router.find(&host, req.uri.path(), &req.method) {
             Some(i) => {
                 let route = snap.routes[i].clone();
                 ctx.route = Some(route.clone());
-                inspect::run(session, ctx, &route).await
+                if gate::after_route(session, ctx, &snap, &route).await? {
+                    return Ok(true);
+                }
+                let blocked = inspect::run(session, ctx, &route).await?;
+                if ctx.waf_blocked {
+                    if let Some(ip) = ctx.client_ip {
+                        snap.access
+                            .strike(ip, crate::access::ban::StrikeKind::WafBlock)
+                            .await;
+                    }
+                }
+                Ok(blocked)
             }
             None => {
                 respond::not_found(session, ctx).await?;
@@ -175,6 +191,9 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestCtx,
     ) -> Result<()> {
         let _ = resp.insert_header("x-request-id", &ctx.request_id);
+        if let Some(cookie) = ctx.set_cookie.take() {
+            let _ = resp.append_header("set-cookie", cookie);
+        }
         if let Some(route) = &ctx.route {
             headers::apply_response(resp, &route.config.response_headers);
         }
@@ -226,6 +245,9 @@ impl ProxyHttp for EdgeProxy {
         let status = session
             .response_written()
             .map_or(ctx.local_status.unwrap_or(0), |r| r.status.as_u16());
+        if let (Some(snap), Some(ip)) = (&ctx.snapshot, ctx.client_ip) {
+            snap.access.bots.record_status(ip, status);
+        }
         let route = ctx.route.as_ref().map(|r| r.config.name.as_str());
         let label = route.unwrap_or("none");
         let elapsed = ctx.started.elapsed();

@@ -15,7 +15,22 @@ pub async fn write(
     content_type: &str,
     body: Bytes,
 ) -> Result<()> {
-    let mut resp = ResponseHeader::build(status, Some(4))?;
+    write_with(session, ctx, status, content_type, body, &[]).await
+}
+
+/// [`write`] with extra response headers.
+pub async fn write_with(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    status: u16,
+    content_type: &str,
+    body: Bytes,
+    extra: &[(&str, String)],
+) -> Result<()> {
+    let mut resp = ResponseHeader::build(status, Some(4 + extra.len()))?;
+    for (k, v) in extra {
+        resp.insert_header(k.to_string(), v.as_str())?;
+    }
     resp.insert_header("content-type", content_type)?;
     resp.insert_header("content-length", body.len().to_string())?;
     resp.insert_header("x-request-id", &ctx.request_id)?;
@@ -53,6 +68,16 @@ fn reason(status: u16) -> &'static str {
 /// A refusal (WAF block, 405, 413, ...): small HTML or JSON chosen by Accept,
 /// carrying the request id and nothing that helps an attacker.
 pub async fn refuse(session: &mut Session, ctx: &mut RequestCtx, status: u16) -> Result<()> {
+    refuse_with(session, ctx, status, &[]).await
+}
+
+/// [`refuse`] with extra response headers (`Retry-After`).
+pub async fn refuse_with(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    status: u16,
+    extra: &[(&str, String)],
+) -> Result<()> {
     let json = session
         .req_header()
         .headers
@@ -72,5 +97,5 @@ pub async fn refuse(session: &mut Session, ctx: &mut RequestCtx, status: u16) ->
         );
         ("text/html; charset=utf-8", b)
     };
-    write(session, ctx, status, ctype, Bytes::from(body)).await
+    write_with(session, ctx, status, ctype, Bytes::from(body), extra).await
 }

@@ -88,6 +88,16 @@ pub static WAF_DETECTED: Lazy<IntCounterVec> = Lazy::new(|| {
     .expect("metric registers once")
 });
 
+/// Access-control refusals by check.
+pub static ACCESS_DENIED: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_access_denied_total",
+        "Requests refused by access control, by check (ip_list, ban, geo, rate_limit, bot, challenge)",
+        &["check"]
+    )
+    .expect("metric registers once")
+});
+
 /// Status class label of a status code.
 pub fn status_class(status: u16) -> &'static str {
     match status {
@@ -110,4 +120,5 @@ pub fn init() {
     Lazy::force(&WAF_BLOCKS);
     Lazy::force(&WAF_REFUSALS);
     Lazy::force(&WAF_DETECTED);
+    Lazy::force(&ACCESS_DENIED);
 }

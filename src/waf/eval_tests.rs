@@ -44,6 +44,12 @@ fn json_post_field_rule_matches() {
         (m.value.as_str(), m.transformed.as_str()),
         ("x<SCRIPT>y", "x<script>y")
     );
+    let report = verdict.to_string();
+    assert!(
+        report.contains("rule 10 (+5) JSON:user.name: bad user name"),
+        "{report}"
+    );
+    assert!(report.contains("transformed \"x<script>y\""), "{report}");
     let benign = br#"{"user":{"name":"ann","bio":"<script>"}}"#;
     let v = RequestView::new("POST", "/api/users", &h, Some(benign), ip("192.0.2.1"));
     assert!(e.evaluate(&v, &Policy::default()).matches.is_empty());

@@ -159,49 +159,52 @@ fn longest_literal(branch: &str) -> Option<String> {
     };
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        match c {
-            b'\\' => {
-                let (next, lit) = escape(b, i);
-                i = next;
-                match lit {
-                    Some(l) => runs.cur.push(l.to_ascii_lowercase()),
-                    None => runs.cut(),
-                }
-                continue;
-            }
-            b'[' => {
-                i = skip_class(b, i);
-                runs.cut();
-                continue;
-            }
-            b'(' => {
-                i = skip_group(b, i);
-                runs.cut();
-                continue;
-            }
-            b'?' | b'*' | b'{' => {
-                runs.cur.pop();
-                runs.cut();
-                if c == b'{' {
-                    i = b[i..]
-                        .iter()
-                        .position(|x| *x == b'}')
-                        .map_or(b.len(), |p| i + p);
-                }
-            }
-            b'+' => runs.cut(),
-            b'.' | b'^' | b'$' | b')' | b']' => runs.cut(),
-            c if c.is_ascii() => runs.cur.push(c.to_ascii_lowercase() as char),
-            _ => runs.cut(),
-        }
-        i += 1;
-        if matches!(b.get(i), Some(b'?' | b'+')) && matches!(c, b'?' | b'*' | b'+' | b'{') {
-            i += 1;
-        }
+        i = step(b, i, &mut runs);
     }
     runs.cut();
     (!runs.best.is_empty()).then_some(runs.best)
+}
+
+/// Consumes one atom or quantifier at `i`; returns the next index.
+fn step(b: &[u8], i: usize, runs: &mut Runs) -> usize {
+    let c = b[i];
+    let mut next = i + 1;
+    match c {
+        b'\\' => {
+            let (after, lit) = escape(b, i);
+            match lit {
+                Some(l) => runs.cur.push(l.to_ascii_lowercase()),
+                None => runs.cut(),
+            }
+            return after;
+        }
+        b'[' | b'(' => {
+            runs.cut();
+            return if c == b'[' {
+                skip_class(b, i)
+            } else {
+                skip_group(b, i)
+            };
+        }
+        b'?' | b'*' | b'{' => {
+            runs.cur.pop();
+            runs.cut();
+            if c == b'{' {
+                next = b[i..]
+                    .iter()
+                    .position(|x| *x == b'}')
+                    .map_or(b.len(), |p| i + p + 1);
+            }
+        }
+        b'+' | b'.' | b'^' | b'$' | b')' | b']' => runs.cut(),
+        c if c.is_ascii() => runs.cur.push(c.to_ascii_lowercase() as char),
+        _ => runs.cut(),
+    }
+    let quantifier = matches!(c, b'?' | b'*' | b'+' | b'{');
+    if quantifier && matches!(b.get(next), Some(b'?' | b'+')) {
+        next += 1;
+    }
+    next
 }
 
 #[cfg(test)]

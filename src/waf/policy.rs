@@ -24,6 +24,18 @@ pub enum Mode {
     Off,
 }
 
+impl Mode {
+    /// Parses `block`, `detect` or `off`.
+    pub fn from_name(s: &str) -> Option<Mode> {
+        match s {
+            "block" => Some(Mode::Block),
+            "detect" => Some(Mode::Detect),
+            "off" => Some(Mode::Off),
+            _ => None,
+        }
+    }
+}
+
 /// False-positive tuning for a route.
 #[derive(Clone, Debug, Default)]
 pub struct Exclusions {
@@ -140,6 +152,40 @@ impl Verdict {
     }
 }
 
+impl std::fmt::Display for Verdict {
+    /// A human-readable report (for `rampart waf explain`); values are not redacted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.skipped {
+            return writeln!(f, "not inspected (WAF off or path skipped)");
+        }
+        writeln!(
+            f,
+            "action {:?}, score {}, blocked {}, would block {}{}",
+            self.action,
+            self.score,
+            self.blocked,
+            self.would_block,
+            self.status
+                .map(|s| format!(", status {s}"))
+                .unwrap_or_default()
+        )?;
+        for m in &self.matches {
+            writeln!(
+                f,
+                "  rule {} (+{}) {}: {}",
+                m.rule_id, m.score, m.variable, m.message
+            )?;
+            writeln!(f, "    value       {:?}", m.value)?;
+            if m.transformed != m.value {
+                writeln!(f, "    transformed {:?}", m.transformed)?;
+            }
+            let reason = m.reason.map(|r| format!(" ({r})")).unwrap_or_default();
+            writeln!(f, "    matched     {:?}{reason}", m.evidence)?;
+        }
+        Ok(())
+    }
+}
+
 /// Truncates to [`MAX_VALUE_CHARS`] characters (a `…` marks the cut).
 pub fn truncate(s: &str) -> String {
     match s.char_indices().nth(MAX_VALUE_CHARS) {
@@ -156,8 +202,11 @@ mod tests {
     fn defaults() {
         let p = Policy::default();
         assert_eq!((p.paranoia, p.threshold, p.mode), (1, 5, Mode::Block));
+        assert_eq!(Mode::from_name("detect"), Some(Mode::Detect));
+        assert_eq!(Mode::from_name("Block"), None);
         let v = Verdict::skipped();
         assert!(v.skipped && !v.blocked);
+        assert!(v.to_string().starts_with("not inspected"));
     }
 
     #[test]

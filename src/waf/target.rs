@@ -135,6 +135,19 @@ fn scalar<'v>(view: &'v RequestView<'_>, var: Var) -> Option<(&'v str, InputCont
     })
 }
 
+fn header_items<'v>(view: &'v RequestView<'_>, var: Var, out: &mut Vec<Item<'v>>) {
+    out.extend(view.headers().iter().map(|(n, v)| Item {
+        source: var,
+        name: n,
+        value: if var == Var::Headers { v } else { n },
+        ctx: if var == Var::Headers {
+            header_ctx(n)
+        } else {
+            InputContext::Header
+        },
+    }))
+}
+
 /// Appends every value of `var` in `view` to `out`.
 pub fn items<'v>(view: &'v RequestView<'_>, var: Var, out: &mut Vec<Item<'v>>) {
     use InputContext as C;
@@ -162,18 +175,7 @@ pub fn items<'v>(view: &'v RequestView<'_>, var: Var, out: &mut Vec<Item<'v>>) {
             },
             ctx: C::BodyValue,
         })),
-        Var::Headers => out.extend(view.headers().iter().map(|(n, v)| Item {
-            source: var,
-            name: n,
-            value: v,
-            ctx: header_ctx(n),
-        })),
-        Var::HeaderNames => out.extend(view.headers().iter().map(|(n, _)| Item {
-            source: var,
-            name: n,
-            value: n,
-            ctx: C::Header,
-        })),
+        Var::Headers | Var::HeaderNames => header_items(view, var, out),
         Var::Cookies => push_fields(out, var, view.cookies(), C::Cookie),
         Var::CookieNames => push_names(out, var, view.cookies(), C::Cookie),
         Var::Anomalies => out.extend(view.anomalies().into_iter().map(|a| Item {
