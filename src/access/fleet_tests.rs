@@ -66,10 +66,7 @@ macro_rules! redis_or_skip {
     () => {
         match Redis::start() {
             Some(r) => r,
-            None => {
-                eprintln!("redis-server not available: skipped");
-                return;
-            }
+            None => panic!("redis-server is required for this test: run scripts/deps.sh test"),
         }
     };
 }
