@@ -263,3 +263,66 @@ fn fleet_shares_limits_and_bans_and_survives_redis_dying() {
         "fallback is logged"
     );
 }
+
+#[test]
+fn headless_chromium_passes_the_challenge_and_curl_does_not() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .expect("chromium is required (scripts/deps.sh test installs it)");
+    let o = origin().name("challenged-origin").spawn();
+    let access =
+        "  challenge: { secret: \"0123456789abcdef0123456789abcdef-test\", difficulty: 12 }\n";
+    let route = "    access: { bots: { challenge_at: 0 } }\n  - name: api\n    path_prefix: /api/\n    upstream: a\n    access: { bots: { challenge_at: 0, api: true } }\n";
+    let e = edge(&base(&o, access, route)).spawn();
+    // curl without the cookie gets the challenge page, not the origin.
+    let r = request(e.addr, "GET", "/page", &[("User-Agent", "curl/8.5.0")], b"").unwrap();
+    assert_eq!(r.status, 403);
+    assert!(
+        r.text().contains("<script"),
+        "challenge page expected: {}",
+        r.text()
+    );
+    // A forged pass cookie is refused the same way.
+    let forged = request(
+        e.addr,
+        "GET",
+        "/page",
+        &[("Cookie", "rampart_pass=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(forged.status, 403);
+    assert_eq!(o.hits(), 0);
+    // API routes are never challenged.
+    assert_eq!(
+        request(e.addr, "GET", "/api/x", &[], b"").unwrap().status,
+        200
+    );
+    // A real browser runs the proof of work, gets the cookie and reaches the origin.
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--virtual-time-budget=20000", "--dump-dom"])
+        .arg(format!("http://{}/page", e.addr))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("challenged-origin GET /page"),
+        "dom: {dom}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
