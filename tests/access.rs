@@ -197,9 +197,10 @@ impl Redis {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is required (scripts/deps.sh test installs it)");
+        let redis = Redis(child, port);
         for _ in 0..300 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Redis(child, port);
+                return redis;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
