@@ -12,7 +12,14 @@ use super::{evidence, Finding, InputContext};
 
 /// Detects OS command injection in one value.
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
-    let s = deobfuscate(&n.lower);
+    let plus_spaced;
+    let lower = if n.lower.contains('+') && !n.lower.contains(' ') {
+        plus_spaced = n.lower.replace('+', " ");
+        &plus_spaced
+    } else {
+        &n.lower
+    };
+    let s = deobfuscate(lower);
     let mut r = special(&s)
         .or_else(|| special(&n.lower))
         .or_else(|| positions(&s, ctx));
@@ -42,7 +49,9 @@ fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     };
     consider(0, Pos::Start, &mut best);
     let mut known = usize::from(command_word(s).is_some());
-    while i < b.len() {
+    // Only `;`, `&`, `&&` chains count: `|` also draws Markdown tables.
+    let mut seen = 0;
+    while i < b.len() && seen < 256 {
         let (pos, skip) = match b[i] {
             b';' => (Some(Pos::Sep(true)), 1),
             b'\n' | b'\r' => (Some(Pos::Sep(false)), 1),
@@ -55,14 +64,16 @@ fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
         };
         i += skip;
         if let Some(p) = pos {
+            seen += 1;
             consider(i, p, &mut best);
-            known += usize::from(command_word(&s[i..]).is_some());
-            if known >= 2 && matches!(p, Pos::Sep(true)) && best.is_none_or(|b| b.0 > 1) {
+            let chained = matches!(b[i - 1], b';' | b'&');
+            known += usize::from(chained && command_word(&s[i..]).is_some());
+            if known >= 2 && chained && best.is_none_or(|b| b.0 > 1) {
                 best = Some((1, "chain of shell commands"));
             }
             if i <= 2
                 && matches!(p, Pos::Sep(true))
-                && flag_shape(&s[i..])
+                && (flag_shape(&s[i..]) || lone_word(&s[i..]))
                 && best.is_none_or(|b| b.0 > 1)
             {
                 best = Some((1, "command line after a leading separator"));
@@ -131,6 +142,9 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
             Some((1, "interpreter invocation"))
         }
         Pos::Start if clear && shelly && !ENGLISHY.contains(&name) => Some((1, "command line")),
+        Pos::Start if clear && one_line_command(rest) => {
+            Some((1, "command line ended by a newline"))
+        }
         Pos::Start if clear && shelly => Some((2, "command line")),
         _ => None,
     }
@@ -144,6 +158,28 @@ fn command_word(rest: &str) -> Option<&str> {
         .unwrap_or(rest.len());
     let (_, name) = split_path(&rest[..end]);
     (CLEAR.contains(&name) || WORDY.contains(&name) || name == "cd").then_some(name)
+}
+
+/// `cmd args\n`: a single line ended by a newline, as a shell reads it.
+fn one_line_command(rest: &str) -> bool {
+    let body = rest.trim_end_matches(['\n', '\r']);
+    rest.len() > body.len() && !body.contains(['\n', '\r']) && body.split_whitespace().count() <= 6
+}
+
+/// A command-shaped word alone (`;lastlog`, `|'rmt' --version`).
+fn lone_word(rest: &str) -> bool {
+    let t = rest.trim();
+    let w = t
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(['\'', '"']);
+    let tail = t.split_whitespace().skip(1).collect::<Vec<_>>();
+    (2..=20).contains(&w.len())
+        && w.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && w.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && tail.len() <= 3
 }
 
 /// `word -flag ...`: the shape of a command line, whatever the binary.
@@ -162,7 +198,7 @@ fn flag_shape(rest: &str) -> bool {
 
 fn arg_plain(arg: &str) -> bool {
     arg.split_whitespace().next().is_some_and(|w| w.len() <= 24)
-        && arg.split_whitespace().count() <= 3
+        && arg.split_whitespace().take(4).count() <= 3
 }
 
 fn split_path(word: &str) -> (bool, &str) {
@@ -250,6 +286,14 @@ mod tests {
             "f(){ f|f& };f",
             ";anytool -x whatever",
             "cd /;cd etc;more passwd",
+            ";sometool",
+            "uname -r\n",
+            "() { :; }; echo vulnerable",
+            "g(){ g & g; }; g",
+            "nohup whoami\n",
+            "IF /I \"%v%\" GEQ \"2\" ECHO two",
+            "/bin/ca't' /etc/hostname",
+            "x|type %SYSTEMROOT%\\win.ini",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

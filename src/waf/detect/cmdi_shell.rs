@@ -2,6 +2,31 @@
 //! tricks, and shapes that only a shell would read (download cradles,
 //! `$((...))`, `${x#y}`, cmd.exe `for`/`if`, redirections into system paths).
 
+/// `ca't'`, `c"a"t`: quotes that only split a word.
+fn unquote_inside_words(s: &str) -> String {
+    let b: Vec<char> = s.chars().collect();
+    let singles = b.iter().filter(|&&c| c == '\'').count();
+    let doubles = b.iter().filter(|&&c| c == '"').count();
+    let mut out = String::with_capacity(s.len());
+    for (i, &c) in b.iter().enumerate() {
+        let quote = c == '\'' || c == '"';
+        let prev = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == '/');
+        let next = b
+            .get(i + 1)
+            .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '/');
+        let even = if c == '"' {
+            doubles % 2 == 0
+        } else {
+            singles % 2 == 0
+        };
+        if quote && (prev || next) && even {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Quoting or expansion tricks inside a word: only an evasion needs them.
 pub(super) fn obfuscated(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -19,16 +44,23 @@ pub fn deobfuscate(s: &str) -> String {
         .replace("\"\"", "")
         .replace("$@", "")
         .replace("$*", "");
-    for empty in ["$()", "``", "$_"] {
+    for empty in ["$()", "``", "$_", "$?", ">()", "<()"] {
         t = t.replace(empty, "");
     }
+    t = unquote_inside_words(&t);
     for ifs in ["${ifs}", "$ifs$9", "$ifs"] {
         t = t.replace(ifs, " ");
     }
     t = strip_unknown_vars(&t);
     let b: Vec<char> = t.chars().collect();
     let mut out = String::with_capacity(t.len());
+    let mut brace = false;
     for (i, &c) in b.iter().enumerate() {
+        match c {
+            '{' => brace = true,
+            '}' => brace = false,
+            _ => {}
+        }
         let prev_alpha = i > 0 && b[i - 1].is_ascii_alphanumeric();
         let next_alpha = b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic());
         if c == '\\' && prev_alpha && next_alpha {
@@ -37,19 +69,13 @@ pub fn deobfuscate(s: &str) -> String {
         if c == '^' && prev_alpha && next_alpha {
             continue;
         }
-        out.push(if c == '{' || c == '}' || c == ',' && in_brace(&b, i) {
+        out.push(if c == '{' || c == '}' || c == ',' && brace {
             ' '
         } else {
             c
         });
     }
     out
-}
-
-fn in_brace(b: &[char], i: usize) -> bool {
-    let open = b[..i].iter().rposition(|&c| c == '{');
-    let close = b[..i].iter().rposition(|&c| c == '}');
-    matches!((open, close), (Some(o), c) if c.is_none_or(|c| c < o))
 }
 
 /// `${x}` and `$x` that are not shell specials expand to nothing in an attack.
@@ -77,7 +103,9 @@ fn strip_unknown_vars(s: &str) -> String {
     out
 }
 
-pub(super) fn special(s: &str) -> Option<(u8, &'static str)> {
+/// Shapes only a shell reads: download cradles, reverse shells, expansions,
+/// cmd.exe loops and conditions, redirections into system directories.
+pub fn special(s: &str) -> Option<(u8, &'static str)> {
     const STRONG: &[&str] = &[
         "/dev/tcp/",
         "/dev/udp/",
@@ -112,9 +140,7 @@ pub(super) fn special(s: &str) -> Option<(u8, &'static str)> {
     if redirect_re().is_match(s) {
         return Some((1, "redirection into a system directory"));
     }
-    expansion_re()
-        .is_match(s)
-        .then_some((1, "shell expansion or cmd loop"))
+    expansion(s).then_some((1, "shell expansion or cmd loop"))
 }
 
 fn redirect_re() -> &'static regex::Regex {
@@ -125,10 +151,47 @@ fn redirect_re() -> &'static regex::Regex {
     })
 }
 
-fn expansion_re() -> &'static regex::Regex {
-    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    R.get_or_init(|| {
-        regex::Regex::new(r"\$\(\(|\$\{[^}]{0,40}(?:[#%^,]|:[-=?+]|\$\(|`)|\$\[[^\]]*\]|\bfor\s+(?:/[dflr]\s+(?:\S+\s+)*)?%%?[a-z]\s+in\s*\(.*\)\s*do\b|\biex\s*\(|\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s|\bif\s+\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s|\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+\w|\bfor\s+.{0,40}%%?\S+\s+in\s*\(.*\)\s*do\b|[\w:]+\(\)\s*\{[^}]*\|[^}]*&\s*\}|\biwr\s+\S|\b(?:invoke-expression|invoke-webrequest)\b")
-            .expect("static regex")
-    })
+/// Shell-only shapes, each behind a cheap literal guard so that large
+/// bodies without the literal never reach the regex.
+const EXPANSIONS: &[(&str, &str)] = &[
+    ("$((", r"\$\(\("),
+    ("${", r"\$\{[^}]{0,40}(?:[#%^,]|:[-=?+]|\$\(|`)"),
+    ("$[", r"\$\[[^\]]*\]"),
+    (
+        "%",
+        r"%(?:systemroot|windir|comspec|userprofile|programfiles|appdata|temp|systemdrive)%",
+    ),
+    ("{", r"^\s*\{[a-z]+,[^}]*\}"),
+    (
+        "if",
+        r"\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s",
+    ),
+    ("if", r"\bif\s+\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s"),
+    ("==", r"\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+\w"),
+    (
+        "if",
+        r"\bif(?:\s*/i)?\s+(?:not\s+)?(?:\(\s*)?\S+\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*\S+(?:\s*\))?\s+\S",
+    ),
+    ("%", r"\bfor\s+[^%\n]{0,40}%%?\S+\s+in\s*\([^)\n]*\)\s*do\b"),
+    ("()", r"[\w:]+\(\)\s*\{[^}]*\|[^}]*&\s*\}"),
+    ("()", r"[\w:]+\s*\(\)\s*\{[^}]*[|&][^}]*\}\s*;"),
+    ("()", r"^\s*\(\)\s*\{"),
+    (
+        "i",
+        r"\biex\s*\(|\biwr\s+\S|\b(?:invoke-expression|invoke-webrequest)\b",
+    ),
+];
+
+fn expansion(s: &str) -> bool {
+    static R: std::sync::OnceLock<Vec<regex::Regex>> = std::sync::OnceLock::new();
+    let res = R.get_or_init(|| {
+        EXPANSIONS
+            .iter()
+            .map(|(_, p)| regex::Regex::new(p).expect("static regex"))
+            .collect()
+    });
+    EXPANSIONS
+        .iter()
+        .zip(res)
+        .any(|((guard, _), re)| s.contains(guard) && re.is_match(s))
 }

@@ -92,7 +92,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         if STRONG_HEADERS.contains(&name) {
             return Some((1, "injected header line", evidence(&s)));
         }
-        if HEADERS.contains(&name) || name.starts_with("x-") && !name.contains(' ') {
+        let header_like = name.len() >= 2
+            && name.len() <= 40
+            && name.contains('-')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if HEADERS.contains(&name) || header_like || name.starts_with("x-") && !name.contains(' ') {
             return Some((
                 if body { 2 } else { 1 },
                 "injected header line",
@@ -176,6 +180,7 @@ fn mail_command(line: &str) -> bool {
         "delete",
         "rename",
         "uid",
+        "status",
     ];
     let l = line.trim_end();
     if SMTP

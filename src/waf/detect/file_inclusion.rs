@@ -88,6 +88,9 @@ const WRAPPERS: &[&str] = &[
     "jar:file:",
     "netdoc:/",
     "data://text/plain",
+    "ssh2.sftp://",
+    "ssh2.scp://",
+    "ssh2.tunnel://",
     "data:text/plain;base64",
 ];
 
@@ -110,11 +113,25 @@ pub fn sensitive_file(t: &str) -> Option<&'static str> {
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let t = fold_path(&n.lower);
     let r = wrapper(&t)
+        .or_else(|| hidden_dir(&t, ctx))
         .or_else(|| local(&t, ctx))
         .or_else(|| globbed(&t))
         .or_else(|| unc(&t))
         .or_else(|| remote(&t, ctx));
     r.map(|(l, why)| (l, why, evidence(&t)))
+}
+
+/// A request path into a hidden (dot) directory, other than `.well-known`.
+fn hidden_dir(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+    if ctx != InputContext::Path {
+        return None;
+    }
+    let segs: Vec<&str> = t.split('/').collect();
+    let dirs = &segs[..segs.len().saturating_sub(1)];
+    let hidden = dirs.iter().any(|seg| {
+        seg.len() > 1 && seg.starts_with('.') && !seg.starts_with("..") && *seg != ".well-known"
+    });
+    hidden.then_some((1, "hidden file or directory in the path"))
 }
 
 /// Shell globs that name a sensitive file (`/e?c/pa[s]swd`, `/etc/[!q]asswd`).
@@ -184,6 +201,9 @@ fn unc(t: &str) -> Option<(u8, &'static str)> {
 }
 
 fn wrapper(t: &str) -> Option<(u8, &'static str)> {
+    if t.trim_start().starts_with("data:text/") || t.trim_start().starts_with("data:application/") {
+        return Some((1, "data: URI as a resource"));
+    }
     let w = WRAPPERS.iter().find(|w| t.contains(*w))?;
     let pos = t.find(w).unwrap_or(0);
     let before_ok = pos == 0 || !t.as_bytes()[pos - 1].is_ascii_alphanumeric();
@@ -192,7 +212,10 @@ fn wrapper(t: &str) -> Option<(u8, &'static str)> {
 
 fn local(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     let f = sensitive_file(t)?;
-    let absolute = t.trim_start().starts_with(['/', '~']) || t.contains(":/") || t.contains("../");
+    let absolute = t.trim_start().starts_with(['/', '~'])
+        || t.contains(":/")
+        || t.contains("../")
+        || t.contains(&format!("/{}", f.trim_start_matches('/')));
     let dotfile = f.starts_with('.') || f == "id_rsa";
     if absolute || dotfile || ctx == InputContext::Path {
         return Some((1, "sensitive file"));
@@ -218,12 +241,7 @@ fn remote(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
         .iter()
         .any(|e| file.ends_with(e))
         && (truncated || ip_host);
-    if truncated
-        || script
-        || ctx != InputContext::Header
-            && ip_host
-            && rest.contains('/')
-            && rest.len() > host.len() + 1
+    if truncated || script || ctx != InputContext::Header && ip_host && host.split('.').count() == 4
     {
         return Some((1, "remote file include"));
     }
@@ -251,6 +269,7 @@ mod tests {
             "zip://upload/a.zip#x.php",
             "https://evil.example/inc?",
             "cat /e[t]c/pa??wd",
+            "data:text/plain;charset=utf-8,hi",
             "/etc/[!q]roup",
             "\\\\10.0.0.1\\c$\\windows",
         ] {

@@ -102,6 +102,13 @@ const STRONG: &[&str] = &[
     "'.execute()",
     ".execute().text",
     "process.env",
+    "process.spawn(",
+    "!!python/",
+    "!!ruby/",
+    "!!javax.",
+    "!!java.",
+    "!!com.sun.",
+    "!!org.",
     "fs.readfilesync",
     ".execsync(",
     ".spawnsync(",
@@ -116,6 +123,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         let _ = p;
         return Some((1, "Java runtime or reflection reference", evidence(&n.text)));
     }
+    if s.trim().trim_matches('"') == "__proto__" || s.contains("\"__proto__\"") {
+        return Some((1, "prototype pollution key", evidence(&n.text)));
+    }
     if qualified_class(s) {
         return Some((1, "JDK class name", evidence(&n.text)));
     }
@@ -126,10 +136,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     {
         return Some((1, "JSP file name in a header", evidence(&n.text)));
     }
+    // The serialization magic AC ED 00 05 in base64 at each of the three byte alignments.
     let magic = [
         "rO0AB",
-        "KztAAU",
-        "Cs7QAF",
+        "KztAA",
+        "Cs7QA",
         "aced0005",
         "\u{ac}\u{ed}\u{0}\u{5}",
     ];
@@ -182,6 +193,7 @@ mod tests {
             "_$$ND_FUNC$$_function(){}",
             "java.io.ObjectInputStream",
             "javax.naming.InitialContext",
+            "__proto__",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

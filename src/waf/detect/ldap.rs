@@ -11,7 +11,7 @@ use super::{evidence, Finding, InputContext};
 fn break_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"\)\s*\(\s*[|&!]|\*\s*\)+\s*\(|\)\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\(\s*[|&]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\*\s*\)+\s*(?:\x00|$)|\(\s*[|&]\s*\(\s*(?:objectclass|uid|cn|mail|userpassword|samaccountname)\s*=")
+        Regex::new(r"\)\s*\(\s*[|&!]|\)\s*[&|!]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|\*\s*\)+\s*\(|\)\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\(\s*[|&]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\*\s*\)+\s*(?:\x00|$)|\(\s*[|&]\s*\(\s*(?:objectclass|uid|cn|mail|userpassword|samaccountname)\s*=")
             .expect("static regex")
     })
 }
@@ -64,6 +64,7 @@ mod tests {
             "*))",
             "(|(cn=*))",
             "userAccountControl:1.2.840.113556.1.4.803:=2",
+            "x)|(uid=*",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

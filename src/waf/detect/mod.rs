@@ -223,7 +223,11 @@ fn run_one(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Finding> {
 /// Runs one detector on one value (already URL-decoded once by the engine).
 pub fn run(detector: Detector, input: &str, ctx: InputContext) -> Option<Hit> {
     let n = Norm::new(input);
-    run_norm(detector, &n, ctx).or_else(|| {
+    let from_name = || {
+        let v = name_value(&n, ctx)?;
+        run_norm(detector, &Norm::new(&v), InputContext::QueryValue)
+    };
+    run_norm(detector, &n, ctx).or_else(from_name).or_else(|| {
         referer_args(input, ctx)
             .find_map(|v| run_norm(detector, &Norm::new(&v), InputContext::QueryValue))
     })
@@ -236,7 +240,11 @@ pub fn scan(input: &str, ctx: InputContext) -> Vec<Hit> {
         .iter()
         .filter_map(|&d| run_norm(d, &n, ctx))
         .collect();
-    for v in referer_args(input, ctx) {
+    let extra: Vec<String> = name_value(&n, ctx)
+        .into_iter()
+        .chain(referer_args(input, ctx))
+        .collect();
+    for v in extra {
         let n = Norm::new(&v);
         for d in Detector::ALL {
             if hits.iter().all(|h| h.detector != d) {
@@ -245,6 +253,16 @@ pub fn scan(input: &str, ctx: InputContext) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// An argument name holding an encoded `=` carries a value after it
+/// (`pay%3D...` sent as a name): that part is judged as a value.
+fn name_value(n: &Norm, ctx: InputContext) -> Option<String> {
+    if !ctx.is_name() {
+        return None;
+    }
+    let (_, v) = n.text.split_once('=')?;
+    (!v.trim().is_empty()).then(|| v.to_string())
 }
 
 /// A Referer is a URL whose query the client controls: its argument values
@@ -292,6 +310,50 @@ mod tests {
                 let _ = scan(s, ctx);
             }
         }
+    }
+
+    #[test]
+    fn never_panics_on_generated_input() {
+        let alphabet: Vec<char> =
+            "a'\"`;|&$(){}[]<>/\\%#*?!=:.,-+ \n\r\t0xX@~^_é中\u{ff1c}\u{560a}&#;u"
+                .chars()
+                .collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 40) {
+                seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                s.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+            }
+            seed = seed.wrapping_add(7);
+            for ctx in [
+                InputContext::QueryValue,
+                InputContext::Path,
+                InputContext::Json,
+                InputContext::Referer,
+            ] {
+                let _ = scan(&s, ctx);
+            }
+        }
+    }
+
+    #[test]
+    fn judges_value_hidden_in_a_name_and_referer() {
+        let hits = scan("q=1 union select pass,2 from users", InputContext::BodyName);
+        assert!(hits
+            .iter()
+            .any(|h| h.detector == Detector::Sqli && h.level == 1));
+        let hits = scan(
+            "https://example.org/p?x=%3Cscript%3Ego()%3C/script%3E",
+            InputContext::Referer,
+        );
+        assert!(hits
+            .iter()
+            .any(|h| h.detector == Detector::Xss && h.level == 1));
+        assert!(scan("https://example.org/p?q=shoes", InputContext::Referer).is_empty());
+        assert!(run(Detector::Sqli, "sort=name", InputContext::QueryName).is_none());
     }
 
     #[test]

@@ -23,7 +23,13 @@ impl Norm {
     /// Normalises one value.
     pub fn new(input: &str) -> Norm {
         let mut n = Norm::plain(input);
-        n.alt = base64_text(input.trim().trim_matches('/'))
+        let whole = input.trim().trim_matches('/');
+        n.alt = base64_text(whole)
+            .or_else(|| {
+                (whole.len() >= 12)
+                    .then(|| base64_text_min(whole))
+                    .flatten()
+            })
             .or_else(|| embedded_base64(&n.text))
             .map(|t| Box::new(Norm::plain(&t)));
         n

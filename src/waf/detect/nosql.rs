@@ -51,7 +51,7 @@ fn op_key_re() -> &'static Regex {
 fn js_break_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r#"['"]\s*(?:;|\|\||&&)\s*(?:return\b|while\s*\(|sleep\s*\(|this\.|var\s|['"]\w*['"]\s*==|\d+\s*==)|\bdb\.[a-z_]+\.(?:find|insert|drop|remove|update)\w*\s*\(|this\.[a-z_]+\s*==|\bdo\s*\{[^}]{0,200}\}\s*while\s*\(|new\s+date\s*\(\s*\)[^;]{0,40};[^;]{0,80}while\s*\(|\bsleep\s*\(\s*\d+\s*\)\s*;|\bwhile\s*\(\s*[!+\-]*\s*(?:true|false|\d+|infinity|new\s+date|\[\]|\{\})\s*\)"#).expect("static regex")
+        Regex::new(r#"['"]\s*(?:;|\|\||&&)\s*(?:return\b|while\s*\(|sleep\s*\(|this\.|var\s|['"]\w*['"]\s*==|\d+\s*==)|\bdb\.[a-z_]+\.(?:find|insert|drop|remove|update)\w*\s*\(|this\.[a-z_]+\s*==|\bdo\s*\{[^}]{0,200}\}\s*while\s*\(|new\s+date\s*\(\s*\)[^;]{0,40};[^;]{0,80}while\s*\(|\bsleep\s*\(\s*\d+\s*\)\s*;|\bwhile\s*\(\s*[!+\-]*\s*(?:true|false|\d+|infinity|new\s+date|\[\]|\{\}|this|null|undefined|nan|""|'')\s*\)"#).expect("static regex")
     })
 }
 
@@ -99,6 +99,7 @@ mod tests {
         );
         assert_eq!(lvl("x' || 'a'=='a", InputContext::QueryValue), Some(1));
         assert_eq!(lvl("db.users.find({})", InputContext::QueryValue), Some(1));
+        assert_eq!(lvl("while(!null)", InputContext::QueryValue), Some(1));
         assert_eq!(
             lvl(
                 "1;var t=new Date(); do{x=new Date();}while(x-t<5000)",

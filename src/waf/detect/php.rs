@@ -80,6 +80,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         .or_else(|| globals(s))
         .or_else(|| upload_name(s, ctx));
     let r = r
+        .or_else(|| concat_call(s))
         .or_else(|| var_var(s))
         .or_else(|| var_call(s))
         .or_else(|| drupal(s));
@@ -92,7 +93,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 }
 
 fn tags(s: &str) -> Option<(u8, &'static str)> {
-    if s.contains("<?php") || s.contains("<?=") || s.contains("__halt_compiler") {
+    let open_php = s
+        .match_indices("<?")
+        .any(|(i, _)| s[i + 2..].trim_start().starts_with("php"));
+    if open_php || s.contains("<?=") || s.contains("__halt_compiler") {
         return Some((1, "PHP open tag"));
     }
     let p = s.find("<?")?;
@@ -134,7 +138,11 @@ fn calls(s: &str) -> Option<(u8, &'static str)> {
             | "file"
             | "fopen"
     );
-    if opens && !wordy && (EXEC.contains(&lead.as_str()) || MORE.contains(&lead.as_str())) {
+    let commented = bare.len() != s.len();
+    let known = EXEC.contains(&lead.as_str())
+        || MORE.contains(&lead.as_str())
+        || lead.starts_with("posix_");
+    if opens && known && (!wordy || commented) {
         return Some((1, "value opens with a PHP function call"));
     }
     let mut best = None;
@@ -177,6 +185,8 @@ const MORE: &[&str] = &[
     "proc_nice",
     "proc_terminate",
     "get_defined_vars",
+    "get_defined_functions",
+    "strrev",
     "getenv",
     "ob_start",
     "array_filter",
@@ -246,7 +256,7 @@ fn upload_name(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
 fn var_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = R.get_or_init(|| {
-        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\[").expect("static regex")
+        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
     });
     re.is_match(s).then_some((1, "variable function call"))
 }
@@ -263,6 +273,15 @@ fn drupal(s: &str) -> Option<(u8, &'static str)> {
     KEYS.iter()
         .any(|k| s.contains(k))
         .then_some((1, "render-array callback"))
+}
+
+/// Calling a string built by concatenation: `("sys"."tem")('id')`.
+fn concat_call(s: &str) -> Option<(u8, &'static str)> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r#"\([^()]*\.[^()]*\)\s*(?:/\*.*?\*/\s*)?\(\s*['"]|['"]\s*\.\s*['"][^'"]*['"]\s*\(\s*['"]|\(\s*['"][a-z_][a-z0-9_]*['"]\s*\)\s*\("#).expect("static regex")
+    });
+    re.is_match(s).then_some((1, "call of a concatenated name"))
 }
 
 /// PHP variable variables: `${'name'}`, `${$a}`.
@@ -315,6 +334,11 @@ mod tests {
             "$fn['a']('x')",
             "shell_exec /* c */ (x)",
             "passthru#x\n(y)",
+            "(\"pass\".\"thru\")('ls')",
+            "<?  php echo 1;",
+            "(\"passthru\")(\"id\")",
+            "exec /* x */ (y)",
+            "$f(101).$f(102)",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

@@ -6,8 +6,108 @@
 
 use super::normalize::Norm;
 use super::sqli_lex::{tokenize, Tok};
-use super::sqli_shapes::{anywhere, union_select};
+use super::sqli_shapes::{anywhere, is_proc, is_sys_table, union_select};
 use super::{evidence, Finding, InputContext};
+
+/// `ALTER TABLE x`, `DROP TABLE x`, `TRUNCATE TABLE x`, `SET @v`, `DECLARE @v`,
+/// `DROP x;` at the start of a value.
+fn statement_start(body: &[&Tok]) -> bool {
+    let (Some(a), Some(b)) = (body.first(), body.get(1)) else {
+        return false;
+    };
+    if a.kind != 'E' {
+        return false;
+    }
+    let c = body.get(2);
+    match a.text.as_str() {
+        "alter" | "drop" | "truncate" if b.text == "table" || b.text == "database" => c.is_some(),
+        "drop" | "truncate" => b.kind == 'i' && c.is_some_and(|t| t.kind == ';'),
+        "set" | "declare" => b.kind == 'v',
+        _ => false,
+    }
+}
+
+/// Names of database system objects (catalogs, stored procedures, packages).
+fn sys_object(name: &str) -> bool {
+    is_sys_table(name)
+        || is_proc(name)
+        || ["utl_", "dbms_", "ctxsys.", "sys."]
+            .iter()
+            .any(|p| name.starts_with(p))
+        || matches!(
+            name,
+            "msdasql" | "sqloledb" | "mysql.db" | "information_schema"
+        )
+}
+
+/// SQL functions an injection probe sends alone as `name(`: the value is the
+/// name and an unclosed parenthesis, nothing else.
+const PROBE_FUNCS: &[&str] = &[
+    "abs",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "ceil",
+    "ceiling",
+    "cos",
+    "cot",
+    "degrees",
+    "exp",
+    "log",
+    "log10",
+    "log2",
+    "pi",
+    "pow",
+    "power",
+    "radians",
+    "round",
+    "sign",
+    "sin",
+    "sqrt",
+    "tan",
+    "truncate",
+    "strcmp",
+    "lcase",
+    "ucase",
+    "lower",
+    "upper",
+    "ltrim",
+    "rtrim",
+    "trim",
+    "reverse",
+    "repeat",
+    "space",
+    "lpad",
+    "rpad",
+    "replace",
+    "left",
+    "right",
+    "position",
+    "default",
+    "decode",
+    "encode",
+    "compress",
+    "uncompress",
+    "bit_length",
+    "char_length",
+    "octet_length",
+    "soundex",
+    "quote",
+    "format",
+    "conv",
+    "bin",
+    "oct",
+    "now",
+    "curdate",
+    "user",
+    "sysdate",
+    "datediff",
+    "found_rows",
+    "last_insert_id",
+    "row_count",
+    "connection_id",
+];
 
 /// SQL functions no prose or formula starts a value with.
 const LEADING_FUNCS: &[&str] = &[
@@ -151,6 +251,13 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
     }
     let start = usize::from(fp.starts_with('o') && fp[1..].starts_with('n'));
     let r = match fp.as_bytes().get(start) {
+        Some(b'&')
+            if fp[start + 1..].starts_with("io")
+                && body.get(start + 2).is_some_and(|o| o.text == "=")
+                && fp[start + 3..].starts_with(['s', 'S', 'n']) =>
+        {
+            Some((1, "condition opening the value"))
+        }
         Some(b'&') if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '(']) => {
             logic_tail(&fp[start + 1..], trailing_comment).filter(|r| r.0 == 1 && fp.len() >= 4)
         }
@@ -208,6 +315,16 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
         .count();
     let first = body.get(skip)?;
     let next = body.get(skip + 1);
+    if skip == 0 && statement_start(body) {
+        return Some((1, "value opens with a SQL statement"));
+    }
+    if body.len() == 1 && first.kind == 'i' && sys_object(&first.text) {
+        return Some((1, "SQL system object name"));
+    }
+    let bare_open = body.len() == skip + 2 && next.is_some_and(|t| t.kind == '(');
+    if bare_open && (first.kind == 'F' || PROBE_FUNCS.contains(&first.text.as_str())) {
+        return Some((1, "SQL function name with an open parenthesis"));
+    }
     if first.kind == 'F'
         && LEADING_FUNCS.contains(&first.text.as_str())
         && next.is_some_and(|t| t.kind == '(')
@@ -273,7 +390,7 @@ fn logic_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
         || clause.contains('F')
         || clause.contains('E')
         || clause.starts_with('v');
-    if is_sql || (comment && "nsvF".contains(first)) {
+    if is_sql || (comment && "nsvFfi(".contains(first)) {
         return Some((1, "boolean condition after a literal"));
     }
     if first != 'i' {
@@ -340,12 +457,21 @@ mod tests {
             "select case when (1=1) then 1 else 0 end",
             "copy (select 1) to program 'id'",
             "unhex(",
+            "sin (",
+            "INFORMATION_SCHEMA",
+            "xp_regread",
+            "alter table t add c int",
+            "set @v = 1",
+            "x'and unknown (a)--",
+            "7 except select.1,2",
             "x in (select * from t",
             "@a:=1",
             "OR 'a'::text = 'a'",
             "1 union select name || ':' || pass from users",
             "exec master..xp_dirtree '//x/y'",
             "n'or'n",
+            "and kind = '",
+            ") as total from",
             "select slEEp (-3 * -2)",
             "x group by y having count(id) >= 2",
             "'{}'::jsonb @> '{}'",
@@ -367,6 +493,7 @@ mod tests {
             "1 or 2 items",
             "we sleep (a lot)",
             "\"quoted\" and more",
+            "round(2.5) then",
             "C# or F#",
             "Union Select Committee meets",
             "(select one) of the options",
@@ -374,6 +501,8 @@ mod tests {
             "round(2.5) is 3",
             "the word 'or' is short",
             "D'or 2nd edition",
+            "as far as I know from experience",
+            "and so = it goes",
             "it's 'and' not 'or'",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");

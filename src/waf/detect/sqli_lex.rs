@@ -322,7 +322,13 @@ impl Lexer<'_> {
 
     fn word(&mut self) {
         let start = self.i;
-        while self.peek(0).is_alphanumeric() || matches!(self.peek(0), '_' | '$' | '.') {
+        loop {
+            let c = self.peek(0);
+            let dot_word =
+                c == '.' && (self.peek(1).is_alphabetic() || matches!(self.peek(1), '_' | '.'));
+            if !(c.is_alphanumeric() || matches!(c, '_' | '$') || dot_word) {
+                break;
+            }
             self.i += 1;
         }
         let text: String = self.c[start..self.i].iter().collect();

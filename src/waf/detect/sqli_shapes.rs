@@ -117,6 +117,7 @@ pub(super) fn anywhere(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
             'k' if t.text == "having" && body[i + 1..].iter().take(6).any(|w| w.kind == 'o') => {
                 Some((1, "HAVING condition"))
             }
+            'k' if t.text == "as" && alias_from(body, i) => Some((1, "column alias before FROM")),
             'E' if t.text == "execute" && next.is_some_and(|w| w.text == "immediate") => {
                 Some((1, "EXECUTE IMMEDIATE"))
             }
@@ -153,7 +154,19 @@ fn subquery(rest: &[&Tok]) -> Option<(u8, &'static str)> {
     sql.then_some((1, "subquery"))
 }
 
-fn is_proc(name: &str) -> bool {
+/// `AS alias FROM` where the alias is quoted or the expression closes a parenthesis.
+fn alias_from(body: &[&Tok], i: usize) -> bool {
+    let alias = body.get(i + 1);
+    let from = body.get(i + 2).is_some_and(|t| t.text == "from");
+    let quoted = alias.is_some_and(|a| {
+        matches!(a.kind, 's' | 'S')
+            || a.kind == 'i' && i > 0 && body[i - 1].kind == 'i' && body[i - 1].text.is_empty()
+    });
+    let closes = i > 0 && matches!(body[i - 1].kind, ')' | 'n' | 's');
+    from && (quoted || closes || alias.is_some_and(|a| a.kind == 'i' && a.text.contains('_')))
+}
+
+pub(super) fn is_proc(name: &str) -> bool {
     let last = name.rsplit('.').next().unwrap_or(name);
     last.starts_with("xp_") || last.starts_with("sp_") || name.starts_with("master.")
 }
@@ -185,7 +198,7 @@ fn is_sys_var(v: &str) -> bool {
     })
 }
 
-fn is_sys_table(name: &str) -> bool {
+pub(super) fn is_sys_table(name: &str) -> bool {
     SYS_TABLES.iter().any(|s| name.starts_with(s))
 }
 
@@ -236,7 +249,7 @@ fn stacked(e: &Tok, rest: &[&Tok]) -> Option<(u8, &'static str)> {
         ),
         "delete" => n1 == "from",
         "insert" => n1 == "into",
-        "update" => rest.get(1).is_some_and(|t| t.text == "set"),
+        "update" => rest.get(1).is_none_or(|t| t.text == "set") && k1 == 'i',
         "exec" | "execute" => matches!(k1, 'i' | 'v' | 'F' | 'f' | '('),
         "declare" => k1 == 'v',
         "set" => k1 == 'v',

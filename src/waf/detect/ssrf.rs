@@ -26,6 +26,11 @@ const METADATA_PATHS: &[&str] = &[
 ];
 const BAD_SCHEMES: &[&str] = &[
     "gopher",
+    "imap",
+    "pop3",
+    "smtp",
+    "redis",
+    "memcache",
     "dict",
     "tftp",
     "ldap",
@@ -74,8 +79,14 @@ fn internal_host_value(s: &str) -> bool {
     {
         return false;
     }
+    let slash = s.trim().len() > host.len() && s.trim()[host.len()..].starts_with('/');
     let internal = host.ends_with(".internal")
         || host.ends_with(".localhost")
+        || host == "localhost" && slash
+        || matches!(
+            host,
+            "localtest.me" | "lvh.me" | "vcap.me" | "lacolhost.com"
+        )
         || host == "kubernetes.default.svc"
         || host.ends_with(".svc.cluster.local");
     internal && (sep || host.contains('.'))
@@ -270,6 +281,7 @@ mod tests {
             "http://\u{2460}\u{2465}\u{2468}.\u{2461}\u{2464}\u{2463}.\u{2460}\u{2465}\u{2468}.\u{2461}\u{2464}\u{2463}/",
             "http://example.com:80 &@127.0.0.9:22/",
             "host.docker.internal/admin",
+            "localtest.me/",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

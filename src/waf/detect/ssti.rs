@@ -124,6 +124,10 @@ fn directives(s: &str) -> Option<(u8, &'static str)> {
         "<!--#set",
         "<!--#fsize",
         "<!--#flastmod",
+        "{% endif",
+        "{%endif",
+        "<% endif",
+        "<%endif",
     ];
     STRONG
         .iter()
@@ -175,6 +179,7 @@ mod tests {
             "#set($x = 1)",
             "{{request.application.__globals__}}",
             "*{T(java.lang.System).getenv()}",
+            "{% if 1 %}yes{% endif %}",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

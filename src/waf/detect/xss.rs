@@ -12,7 +12,7 @@ use super::{evidence, Finding, InputContext};
 
 const LOADING_TAGS: &[&str] = &[
     "script", "iframe", "frame", "frameset", "object", "embed", "applet", "portal", "import",
-    "isindex",
+    "isindex", "vmlframe",
 ];
 const WEAK_TAGS: &[&str] = &[
     "svg", "math", "base", "meta", "link", "style", "form", "xml", "template", "xss",
@@ -51,7 +51,7 @@ fn global_call_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r#"(?:^|[^a-z0-9_$])(?:self|top|this|window|frames|parent|globalthis|content|opener)\s*\[.{1,600}?\]\s*(?:\(|`)|\.constructor\s*\.\s*constructor|\.constructor\s*\(|(?:\[\s*\]|!\s*\[\s*\]|\+\s*\[\s*\]){4}"#,
+        r#"(?:^|[^a-z0-9_$])(?:self|top|this|window|frames|parent|globalthis|content|opener)\s*\[.{1,600}?\]\s*(?:\(|`)|\.constructor\s*\.\s*constructor|\.(?:call|apply|bind)\s*`|\.constructor\s*\(|(?:\[\s*\]|!\s*\[\s*\]|\+\s*\[\s*\]){4}"#,
     )
 }
 
@@ -84,6 +84,10 @@ fn sink_re() -> &'static Regex {
 /// Detects cross-site scripting in one value.
 pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
+    let seven = seven_bit(s);
+    let s = seven.as_str();
+    let untagged = strip_junk_tags(s);
+    let s = untagged.as_str();
     let uncommented = strip_js_comments(s);
     let checks = [
         tags(s),
@@ -106,7 +110,35 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
 fn jsfuck(s: &str) -> bool {
     let sq = squeeze(s);
     let sym = sq.chars().filter(|c| "[]()!+{}".contains(*c)).count();
-    sq.matches("[]").count() >= 5 && sym * 100 >= sq.chars().count() * 60
+    let pairs = sq.matches("[]").count();
+    let len = sq.chars().count();
+    pairs >= 5 && sym * 100 >= len * 60 || pairs >= 3 && sym * 100 >= len * 90
+}
+
+/// Text that arrived as UTF-8 but is read by a 7-bit (US-ASCII) consumer:
+/// `¼script¾` is `<script>` once the high bit is dropped.
+fn seven_bit(s: &str) -> String {
+    if !s.contains(['\u{bc}', '\u{be}']) {
+        return s.to_string();
+    }
+    s.chars()
+        .filter(|c| !('\u{c0}'..='\u{df}').contains(c))
+        .map(|c| match c as u32 {
+            0xa0..=0xbf => char::from_u32(c as u32 - 0x80).unwrap_or(c),
+            _ => c,
+        })
+        .collect()
+}
+
+/// `o<x>nfocus`: short junk tags inside a word, which filters strip and
+/// browsers then read as one word.
+fn strip_junk_tags(s: &str) -> String {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| Regex::new(r"([a-z])<[a-z]{1,3}>([a-z(])").expect("static regex"));
+    if !s.contains('<') {
+        return s.to_string();
+    }
+    re.replace_all(s, "$1$2").into_owned()
 }
 
 /// Removes `/* ... */` comments (JavaScript and CSS).
@@ -148,6 +180,7 @@ fn tags(s: &str) -> Option<(u8, &'static str)> {
 }
 
 fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'static str)> {
+    let name = name.rsplit(':').next().unwrap_or(name);
     if close {
         return (name == "script" || name == "style" || name == "textarea" || name == "title")
             .then_some((
@@ -173,6 +206,7 @@ fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'
     if WEAK_TAGS.contains(&name) {
         let lvl = if name == "base" && attrs.contains("href")
             || name == "meta" && attrs.contains("refresh")
+            || matches!(name, "svg" | "math" | "xss" | "style") && closed
         {
             1
         } else {
@@ -253,6 +287,9 @@ fn js_break(s: &str) -> Option<(u8, &'static str)> {
         .trim_end()
         .chars()
         .last();
+    if m.as_str().contains("document") {
+        return Some((1, "document property access"));
+    }
     let prefix_ok = before.len() <= 1
         || prev.is_some_and(|c| !c.is_alphanumeric())
         || tail.chars().any(|c| {
@@ -277,6 +314,8 @@ fn css(s: &str) -> Option<(u8, &'static str)> {
     if sq.contains(":expression(")
         || sq.contains("-moz-binding:url")
         || sq.contains("behavior:url(")
+        || sq.contains("url(javascript")
+        || sq.contains("url(vbscript")
     {
         return Some((1, "CSS expression"));
     }
@@ -314,6 +353,13 @@ mod tests {
             "(document/*x*/)[\"cookie\"]",
             "<style>p{-moz-binding:url(//example.net/x.xml#y)}</style>",
             "top[(![]+[])[+[]]+(![]+[])[+!+[]]+([]+[])[!+[]+!+[]]](1)",
+            "document /* c */ . cookie",
+            "[].map.call`${go}`",
+            "x\" o<y>nfocus=go<y>(1)",
+            "\u{bc}script\u{be}go(1)\u{bc}/script\u{be}",
+            "a:url(javascript",
+            "(![]+[])[+!+[]]",
+            "<v:vmlframe src=\"example.net/a.fml\"/>",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
