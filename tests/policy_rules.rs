@@ -183,6 +183,15 @@ fn each_policy_rule_flags_its_shape_and_passes_a_look_alike() {
         ok,
     );
     assert!(!got.contains(&150009) && !got.contains(&150015), "{got:?}");
+    let utf7 = b"--b\r\nContent-Disposition: form-data; name=\"f\"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n+ADw-\r\n--b--\r\n";
+    assert!(matched(
+        &e,
+        "POST",
+        "/u",
+        &[("content-type", "multipart/form-data; boundary=b")],
+        utf7
+    )
+    .contains(&150023));
     let bad = b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt;.php\"\r\n\r\nx\r\n--b--\r\n";
     assert!(matched(
         &e,

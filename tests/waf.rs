@@ -212,8 +212,12 @@ fn csrf_needs_an_allowed_origin_or_a_token() {
     let o = origin().spawn();
     let routes = "  - name: app\n    upstream: a\n    waf:\n      csrf: { allowed_origins: [\"https://app.example.com\"], cookie: csrf, header: X-CSRF }\n";
     let e = edge(&waf_yaml(&o, "", routes)).spawn();
-    let go =
-        |m: &str, h: &[(&str, &str)]| request(e.addr, m, "/transfer", h, b"a=1").unwrap().status;
+    let go = |m: &str, h: &[(&str, &str)]| {
+        let mut h = h.to_vec();
+        h.push(("Content-Type", "application/x-www-form-urlencoded"));
+        let body: &[u8] = if m == "GET" { b"" } else { b"a=1" };
+        request(e.addr, m, "/transfer", &h, body).unwrap().status
+    };
     assert_eq!(go("GET", &[]), 200, "safe methods pass");
     assert_eq!(go("POST", &[("Origin", "https://app.example.com")]), 200);
     assert_eq!(
