@@ -37,7 +37,7 @@ fn default_config_body(origin: &Origin) -> String {
 }
 
 /// CRS PL1-2 true-positive rate reached so far (the bar is 85%).
-const CRS_RATCHET: f64 = 50.0;
+const CRS_RATCHET: f64 = 70.0;
 
 #[test]
 fn detection_accuracy_stays_above_the_bar() {
@@ -109,6 +109,9 @@ fn detection_accuracy_stays_above_the_bar() {
         crs_tpr >= CRS_RATCHET,
         "CRS PL1-2 TPR {crs_tpr:.1}% < {CRS_RATCHET}%"
     );
+    // Ratchets at the level reached (the goal is TPR above 95% everywhere).
+    assert!(gtw_tpr >= 95.0, "gotestwaf TPR {gtw_tpr:.1}% < 95%");
+    assert!(blaze_black >= 90.0, "BlazeHTTP black TPR {blaze_black:.1}% < 90%");
     assert!(
         (gtw_tpr + gtw_fp) / 2.0 > (47.7 + 90.8) / 2.0,
         "gotestwaf balanced accuracy not above CRS"
