@@ -327,3 +327,76 @@ fn headless_chromium_passes_the_challenge_and_curl_does_not() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn rate_limit_keys_on_cookie_and_route_combinations() {
+    let o = origin().spawn();
+    let access = "  rate_limits:\n    - { name: per_session, key: [\"cookie:sid\"], rate: 2, window: 10s }\n    - { name: login, key: [ip, route], rate: 1, window: 10s, routes: [login] }\n";
+    let route = "  - name: login\n    path_prefix: /login\n    upstream: a\n";
+    let e = edge(&base(&o, access, route)).server(TRUST).spawn();
+    let with_sid = |ip: &str, sid: &str| {
+        request(
+            e.addr,
+            "GET",
+            "/",
+            &[("X-Forwarded-For", ip), ("Cookie", &format!("sid={sid}"))],
+            b"",
+        )
+        .unwrap()
+        .status
+    };
+    assert_eq!(
+        vec![
+            with_sid("198.51.100.80", "s1"),
+            with_sid("198.51.100.81", "s1"),
+            with_sid("198.51.100.82", "s1")
+        ],
+        vec![200, 200, 429],
+        "the cookie is the key, whatever the address"
+    );
+    assert_eq!(
+        with_sid("198.51.100.80", "s2"),
+        200,
+        "another session has its own budget"
+    );
+    // ip + route: one login per address, other routes unaffected.
+    assert_eq!(from(&e, "198.51.100.90", "/login").status, 200);
+    assert_eq!(from(&e, "198.51.100.90", "/login").status, 429);
+    assert_eq!(from(&e, "198.51.100.91", "/login").status, 200);
+    assert_eq!(from(&e, "198.51.100.90", "/other").status, 200);
+}
+
+#[test]
+fn bot_scores_block_attack_tools_and_log_suspicious_clients() {
+    let o = origin().spawn();
+    let route = "    access: { bots: { log_at: 20, block_at: 80 } }\n";
+    let e = edge(&base(&o, "  bots: {}\n", route)).server(TRUST).spawn();
+    let ua = |agent: &str, extra: &[(&str, &str)]| {
+        let mut h = vec![("User-Agent", agent), ("X-Forwarded-For", "198.51.100.100")];
+        h.extend_from_slice(extra);
+        request(e.addr, "GET", "/", &h, b"").unwrap().status
+    };
+    let browser = [
+        ("Accept", "text/html"),
+        ("Accept-Language", "en"),
+        ("Accept-Encoding", "gzip"),
+        ("Sec-Fetch-Mode", "navigate"),
+    ];
+    assert_eq!(
+        ua(
+            "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+            &browser
+        ),
+        200
+    );
+    assert_eq!(
+        ua("sqlmap/1.8 (https://sqlmap.org)", &[]),
+        403,
+        "attack tools are blocked"
+    );
+    assert_eq!(ua("", &[]), 200, "an empty agent only scores into the log");
+    assert!(e.log().contains("bot score"), "{}", e.log());
+    assert!(e
+        .metrics_text()
+        .contains("rampart_access_denied_total{check=\"bot\"} 1"));
+}
