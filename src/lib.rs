@@ -5,12 +5,17 @@
 //!
 //! ```text
 //! client ─► listener (TCP)
-//!        ─► early_request_filter : client identity, request id, snapshot      (who is asking)
-//!        ─► request_filter        : route match (404 when none)               (what is asked)
+//!        ─► early_request_filter : client identity (trusted X-Forwarded-For), request id,
+//!                                  snapshot; IP lists, bans, global geo      (who is asking)
+//!        ─► request_filter        : early denial answered; route match (404 when none);
+//!                                  route geo, rate limits, bots / challenge;
+//!                                  protocol checks; body held and inspected;
+//!                                  WAF rules and detectors → block or go on   (what is asked)
 //!        ─► upstream_peer         : pool selection, passive failover
 //!        ─► upstream_request_filter (forwarded headers, header ops, path rewrite)
-//!        ─► response_filter (x-request-id, header ops)
-//!        ─► logging : access log line, metrics
+//!        ─► request_body_filter   : the held body handed back to Pingora
+//!        ─► response_filter (x-request-id, header ops, challenge pass cookie)
+//!        ─► logging : access log line, audit record, metrics, bot behaviour
 //! ```
 
 pub mod access;
