@@ -111,7 +111,10 @@ fn detection_accuracy_stays_above_the_bar() {
     );
     // Ratchets at the level reached (the goal is TPR above 95% everywhere).
     assert!(gtw_tpr >= 95.0, "gotestwaf TPR {gtw_tpr:.1}% < 95%");
-    assert!(blaze_black >= 90.0, "BlazeHTTP black TPR {blaze_black:.1}% < 90%");
+    assert!(
+        blaze_black >= 90.0,
+        "BlazeHTTP black TPR {blaze_black:.1}% < 90%"
+    );
     assert!(
         (gtw_tpr + gtw_fp) / 2.0 > (47.7 + 90.8) / 2.0,
         "gotestwaf balanced accuracy not above CRS"

@@ -96,6 +96,12 @@ const WRAPPERS: &[&str] = &[
 
 /// The sensitive file a path names, if any (must start at a path boundary).
 pub fn sensitive_file(t: &str) -> Option<&'static str> {
+    static M: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let any = M.get_or_init(|| aho_corasick::AhoCorasick::new(FILES).expect("static patterns"));
+    // One pass: no name occurs at all in most values.
+    if !any.is_match(t) {
+        return None;
+    }
     FILES.iter().copied().find(|f| {
         t.match_indices(f).any(|(i, _)| {
             let before_ok = i == 0 || f.starts_with(['/', '.']) || t.as_bytes()[i - 1] == b'/';

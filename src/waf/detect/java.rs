@@ -119,8 +119,10 @@ const STRONG: &[&str] = &[
 /// Detects Java-family injection in one value.
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
-    if let Some(p) = STRONG.iter().find(|p| s.contains(*p)) {
-        let _ = p;
+    static M: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    let strong = M.get_or_init(|| aho_corasick::AhoCorasick::new(STRONG).expect("static patterns"));
+    // One pass for the whole list (same answer as `contains` on each).
+    if strong.is_match(s) {
         return Some((1, "Java runtime or reflection reference", evidence(&n.text)));
     }
     if s.trim().trim_matches('"') == "__proto__" || s.contains("\"__proto__\"") {

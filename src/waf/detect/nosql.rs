@@ -58,6 +58,11 @@ fn js_break_re() -> &'static Regex {
 /// Detects NoSQL operator injection in one value.
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
+    // Every check below needs `$` (operators, `$where`) or, for the
+    // JavaScript breaks, a quote, `(`, `=` or `{`.
+    if !s.contains(['$', '\'', '"', '(', '=', '{']) {
+        return None;
+    }
     let t = s.trim();
     if matches!(
         ctx,

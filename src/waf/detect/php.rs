@@ -75,6 +75,12 @@ fn serialized_re() -> &'static Regex {
 /// Detects PHP injection in one value.
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
+    // Tags need `<` (or `__halt_compiler`), calls `(`, superglobals and
+    // variable variables `$`, Drupal keys `#`, serialized objects `{`: without
+    // them only the file-name check can fire.
+    if !s.contains(['<', '(', '$', '#', '{']) && !s.contains("__halt_compiler") {
+        return upload_name(s, ctx).map(|(l, why)| (l, why, evidence(&n.text)));
+    }
     let r = tags(s)
         .or_else(|| calls(s))
         .or_else(|| globals(s))

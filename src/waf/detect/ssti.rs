@@ -85,6 +85,11 @@ const MARKERS: &[&str] = &[
 /// Detects template injection in one value.
 pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
+    // Every directive holds `<`, `{`, `#`, `$` or `freemarker`; every
+    // delimiter holds `{` or `<`.
+    if !s.contains(['{', '<', '#', '$']) && !s.contains("freemarker") {
+        return None;
+    }
     let r = directives(s).or_else(|| delimited(s));
     r.map(|(l, why)| (l, why, evidence(&n.text)))
 }
@@ -129,10 +134,10 @@ fn directives(s: &str) -> Option<(u8, &'static str)> {
         "<% endif",
         "<%endif",
     ];
-    STRONG
-        .iter()
-        .any(|p| s.contains(p))
-        .then_some((1, "template directive"))
+    static M: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let strong = M.get_or_init(|| aho_corasick::AhoCorasick::new(STRONG).expect("static patterns"));
+    // One pass for the whole list (same answer as `contains` on each).
+    strong.is_match(s).then_some((1, "template directive"))
 }
 
 fn delimited(s: &str) -> Option<(u8, &'static str)> {
@@ -183,6 +188,16 @@ mod tests {
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
+    }
+
+    #[test]
+    fn early_exit_keeps_keyword_directives() {
+        assert_eq!(
+            lvl("freemarker.template.utility.ObjectConstructor"),
+            Some(1)
+        );
+        assert_eq!(lvl("x #set($a = 2)"), Some(1));
+        assert_eq!(lvl("plain words only"), None);
     }
 
     #[test]

@@ -84,6 +84,9 @@ fn sink_re() -> &'static Regex {
 /// Detects cross-site scripting in one value.
 pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
+    if cannot_match(s) {
+        return None;
+    }
     let seven = seven_bit(s);
     let s = seven.as_str();
     let untagged = strip_junk_tags(s);
@@ -104,6 +107,16 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     ];
     let found = checks.into_iter().flatten().min_by_key(|c| c.0);
     found.map(|(l, why)| (l, why, evidence(&n.text)))
+}
+
+/// True when no check of `detect` can fire: tags need `<`, URIs and CSS `:`
+/// or `(`, global calls and JSFuck `[`, a backtick or `constructor`, handlers
+/// `=`, sinks `(`, a backtick or `document`. `seven_bit` only rewrites text
+/// holding `¼` or `¾`, and the other rewrites only remove characters.
+fn cannot_match(s: &str) -> bool {
+    !s.contains(['<', ':', '[', '`', '=', '(', '\u{bc}', '\u{be}'])
+        && !s.contains("constructor")
+        && !s.contains("document")
 }
 
 /// Code built only from `[]()!+` (JSFuck and its relatives).
@@ -328,6 +341,25 @@ mod tests {
 
     fn lvl(s: &str) -> Option<u8> {
         detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    }
+
+    #[test]
+    fn early_exit_only_without_needed_characters() {
+        for s in ["hello world", "size-42_x.y", "o'brien & co"] {
+            assert!(cannot_match(s), "{s}");
+        }
+        for s in [
+            "<b>",
+            "vbscript:go",
+            "top[\"a\"+\"b\"]``",
+            "x.constructor.constructor",
+            "a onclick=go",
+            "go`1`",
+            "document.cookie",
+            "\u{bc}b\u{be}",
+        ] {
+            assert!(!cannot_match(s), "{s}");
+        }
     }
 
     #[test]
