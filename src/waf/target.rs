@@ -91,6 +91,11 @@ fn body_items<'v>(view: &'v RequestView<'_>, var: Var, out: &mut Vec<Item<'v>>) 
 /// The last key of a JSON or XML path: `items[3].tags[0]` gives `tags`,
 /// `order.item@id` gives `id`.
 pub fn last_key(path: &str) -> &str {
+    if let Some(inner) = path.strip_suffix("\"]") {
+        if let Some(p) = inner.rfind("[\"") {
+            return &inner[p + 2..];
+        }
+    }
     let key = path.rsplit(['.', '@']).next().unwrap_or(path);
     match key.find('[') {
         Some(p) => &key[..p],
@@ -251,6 +256,7 @@ mod tests {
         assert_eq!(last_key("items[3].tags[0]"), "tags");
         assert_eq!(last_key("order.item@id"), "id");
         assert_eq!(last_key("[0]"), "");
+        assert_eq!(last_key("a[\"java.io.File\"]"), "java.io.File");
         let h = vec![("content-type".to_string(), "application/json".to_string())];
         let body = br#"{"items":[{"id":1,"$where":"x"},{"id":2}]}"#;
         let v = RequestView::new("POST", "/", &h, Some(body), IpAddr::from([1, 2, 3, 4]));

@@ -162,6 +162,14 @@ impl<'de> Visitor<'de> for Key<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        // A key that holds path punctuation (`java.io.File`) is written as
+        // `["java.io.File"]` so that it stays one key in the path.
+        if v.contains(['.', '[', ']', '@', '"']) {
+            self.0.push_str("[\"");
+            self.0.push_str(&v.replace('"', "'"));
+            self.0.push_str("\"]");
+            return Ok(());
+        }
         if !self.0.is_empty() {
             self.0.push('.');
         }
@@ -214,7 +222,8 @@ mod tests {
         assert!(f.is_empty());
         assert_eq!(a, vec![Anomaly::MalformedJson]);
         let (f, _) = fields(br#"{"a\u002eb":"\u003c","n":-1.5e3}"#);
-        assert_eq!(f[0], ("a.b".to_string(), "<".to_string()));
+        // A key with a dot stays one key: `["a.b"]`.
+        assert_eq!(f[0], ("[\"a.b\"]".to_string(), "<".to_string()));
         assert_eq!(f[1].1, "-1500");
     }
 
