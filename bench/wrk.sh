@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-10s}; conns=${2:-50}; thr=${3:-2}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
 dir=$(mktemp -d)
 port=$((20000 + RANDOM % 20000)); origin=$((port + 1)); metrics=$((port + 2))
 sed -e "s/0.0.0.0:8080/127.0.0.1:$port/" -e "s/127.0.0.1:8081/127.0.0.1:$origin/g" \

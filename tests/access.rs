@@ -400,3 +400,19 @@ fn bot_scores_block_attack_tools_and_log_suspicious_clients() {
         .metrics_text()
         .contains("rampart_access_denied_total{check=\"bot\"} 1"));
 }
+
+#[test]
+fn rate_limit_by_subnet_and_global() {
+    let o = origin().spawn();
+    let access = "  rate_limits:\n    - { name: per_net, key: [subnet], rate: 2, window: 10s }\n    - { name: all, key: [global], rate: 5, window: 10s }\n";
+    let e = edge(&base(&o, access, "")).server(TRUST).spawn();
+    // Two addresses of one /24 share the subnet budget; another /24 does not.
+    assert_eq!(from(&e, "198.51.100.1", "/").status, 200);
+    assert_eq!(from(&e, "198.51.100.2", "/").status, 200);
+    assert_eq!(from(&e, "198.51.100.3", "/").status, 429);
+    assert_eq!(from(&e, "192.0.2.1", "/").status, 200);
+    assert_eq!(from(&e, "203.0.113.1", "/").status, 200);
+    // The global limit (5) counts every admitted client.
+    assert_eq!(from(&e, "2001:db8:1::1", "/").status, 200);
+    assert_eq!(from(&e, "2001:db8:2::1", "/").status, 429);
+}
