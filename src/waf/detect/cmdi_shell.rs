@@ -44,19 +44,32 @@ pub fn deobfuscate(s: &str) -> String {
     if !s.contains(['\'', '"', '$', '`', '(', '\\', '^', '{', '}']) {
         return s.to_string();
     }
-    let mut t = s
-        .replace("''", "")
-        .replace("\"\"", "")
-        .replace("$@", "")
-        .replace("$*", "");
-    for empty in ["$()", "``", "$_", "$?", ">()", "<()"] {
-        t = t.replace(empty, "");
+    // Each step below returns its input unchanged when the text lacks what
+    // it rewrites, so it is skipped then (same result, no copy).
+    let mut t = s.to_string();
+    for empty in [
+        "''", "\"\"", "$@", "$*", "$()", "``", "$_", "$?", ">()", "<()",
+    ] {
+        if t.contains(empty) {
+            t = t.replace(empty, "");
+        }
     }
-    t = unquote_inside_words(&t);
+    if t.contains(['\'', '"']) {
+        t = unquote_inside_words(&t);
+    }
     for ifs in ["${ifs}", "$ifs$9", "$ifs"] {
-        t = t.replace(ifs, " ");
+        if t.contains(ifs) {
+            t = t.replace(ifs, " ");
+        }
     }
-    t = strip_unknown_vars(&t);
+    if t.contains("${") {
+        t = strip_unknown_vars(&t);
+    }
+    // The loop below only drops `\` and `^` and rewrites `{`, `}` and `,`
+    // inside braces.
+    if !t.contains(['{', '}', '\\', '^']) {
+        return t;
+    }
     let b: Vec<char> = t.chars().collect();
     let mut out = String::with_capacity(t.len());
     let mut brace = false;
@@ -145,7 +158,8 @@ pub fn special(s: &str) -> Option<(u8, &'static str)> {
     if strong.is_match(s) {
         return Some((1, "shell or download cradle"));
     }
-    if redirect_re().is_match(s) {
+    // The redirection pattern needs a `>`.
+    if s.contains('>') && redirect_re().is_match(s) {
         return Some((1, "redirection into a system directory"));
     }
     expansion(s).then_some((1, "shell expansion or cmd loop"))
@@ -160,7 +174,9 @@ fn redirect_re() -> &'static regex::Regex {
 }
 
 /// Shell-only shapes, each behind a cheap literal guard so that large
-/// bodies without the literal never reach the regex.
+/// bodies without the literal never reach the regex. `IF_WORD` stands for
+/// `if_word` (the `if` patterns need `if` then a space or `/`), `IEX` for the
+/// three literals of the PowerShell pattern, `FOR%` for both `for` and `%`.
 const EXPANSIONS: &[(&str, &str)] = &[
     ("$((", r"\$\(\("),
     ("${", r"\$\{[^}]{0,40}(?:[#%^,]|:[-=?+]|\$\(|`)"),
@@ -171,21 +187,24 @@ const EXPANSIONS: &[(&str, &str)] = &[
     ),
     ("{", r"^\s*\{[a-z]+,[^}]*\}"),
     (
-        "if",
+        "IF_WORD",
         r"\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s",
     ),
-    ("if", r"\bif\s+\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s"),
+    ("IF_WORD", r"\bif\s+\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s"),
     ("==", r"\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+\w"),
     (
-        "if",
+        "IF_WORD",
         r"\bif(?:\s*/i)?\s+(?:not\s+)?(?:\(\s*)?\S+\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*\S+(?:\s*\))?\s+\S",
     ),
-    ("%", r"\bfor\s+[^%\n]{0,40}%%?\S+\s+in\s*\([^)\n]*\)\s*do\b"),
+    (
+        "FOR%",
+        r"\bfor\s+[^%\n]{0,40}%%?\S+\s+in\s*\([^)\n]*\)\s*do\b",
+    ),
     ("()", r"[\w:]+\(\)\s*\{[^}]*\|[^}]*&\s*\}"),
     ("()", r"[\w:]+\s*\(\)\s*\{[^}]*[|&][^}]*\}\s*;"),
     ("()", r"^\s*\(\)\s*\{"),
     (
-        "i",
+        "IEX",
         r"\biex\s*\(|\biwr\s+\S|\b(?:invoke-expression|invoke-webrequest)\b",
     ),
 ];
@@ -201,5 +220,26 @@ fn expansion(s: &str) -> bool {
     EXPANSIONS
         .iter()
         .zip(res)
-        .any(|((guard, _), re)| s.contains(guard) && re.is_match(s))
+        .any(|((guard, _), re)| guard_holds(guard, s) && re.is_match(s))
+}
+
+/// Whether `s` has what the regex behind `guard` needs (see `EXPANSIONS`).
+fn guard_holds(guard: &str, s: &str) -> bool {
+    match guard {
+        "IF_WORD" => if_word(s),
+        "==" => s.contains("==") && if_word(s),
+        "FOR%" => s.contains('%') && s.contains("for"),
+        "IEX" => s.contains("iex") || s.contains("iwr") || s.contains("invoke-"),
+        _ => s.contains(guard),
+    }
+}
+
+/// `if` followed by a character other than an ASCII letter, digit or `_`:
+/// what `if\s` and `if/` need.
+fn if_word(s: &str) -> bool {
+    // A byte of a non-ASCII character is never ASCII alphanumeric or `_`.
+    let b = s.as_bytes();
+    (2..b.len()).any(|i| {
+        b[i - 2] == b'i' && b[i - 1] == b'f' && !(b[i].is_ascii_alphanumeric() || b[i] == b'_')
+    })
 }

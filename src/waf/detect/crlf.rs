@@ -45,6 +45,12 @@ const HEADERS: &[&str] = &[
 
 /// Detects CRLF injection in one value.
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    // Without a line break (or a character mapped to one) only the embedded
+    // request line check below applies, and a request line has a word
+    // starting with `http/`, which no joining with spaces can create.
+    if !n.lower.contains(['\r', '\n', '\u{560a}', '\u{560d}']) && !n.lower.contains("http/") {
+        return None;
+    }
     let s: String = n
         .lower
         .chars()
@@ -254,5 +260,18 @@ mod tests {
             Some(1)
         );
         assert_eq!(lvl("time: 10:00", InputContext::QueryValue), None);
+    }
+
+    #[test]
+    fn early_exit_keeps_breaks_and_request_lines() {
+        for s in [
+            "ok\u{560a}\u{560d}Refresh: 0;url=//example.net/",
+            "q\rContent-Length: 0",
+            "lang=fr%0ALocation:%20//example.org/",
+            "zz POST /internal/reset HTTP/1.0 x",
+        ] {
+            assert_eq!(lvl(s, InputContext::QueryValue), Some(1), "{s}");
+        }
+        assert_eq!(lvl("see http/2 and get it", InputContext::QueryValue), None);
     }
 }

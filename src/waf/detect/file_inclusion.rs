@@ -201,12 +201,20 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 
 /// A UNC path to an administrative share (`//host/c$/...`).
 fn unc(t: &str) -> Option<(u8, &'static str)> {
+    // Every share name below ends in `$`.
+    if !t.contains('$') {
+        return None;
+    }
     let admin = t.contains("/c$") || t.contains("/admin$") || t.contains("/ipc$");
     (t.trim_start().starts_with("//") && admin)
         .then_some((1, "UNC path to an administrative share"))
 }
 
 fn wrapper(t: &str) -> Option<(u8, &'static str)> {
+    // `data:` and every name in `WRAPPERS` contain a colon.
+    if !t.contains(':') {
+        return None;
+    }
     if t.trim_start().starts_with("data:text/") || t.trim_start().starts_with("data:application/") {
         return Some((1, "data: URI as a resource"));
     }
@@ -293,6 +301,21 @@ mod tests {
             "hosts file explained",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn guards_keep_wrappers_and_shares() {
+        for s in [
+            "php://filter/read=string.rot13/resource=conf",
+            "expect://uname",
+            "data:text/plain,hi",
+            "DATA:application/x-thing,1",
+            "compress.zlib:///srv/data.gz",
+            "//files01/admin$/backup",
+            "\\\\files01\\c$\\temp",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
         }
     }
 }

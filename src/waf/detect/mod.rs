@@ -157,6 +157,44 @@ impl Detector {
     }
 }
 
+/// FNV-1a: the word tables below hold a fixed set of short keys (nothing a
+/// client sends is ever inserted), so a cheap hash is enough.
+#[derive(Clone, Copy)]
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+/// A fixed table from words to a kind letter.
+pub(crate) type WordMap = HashMap<&'static str, char, std::hash::BuildHasherDefault<Fnv>>;
+
+/// The kind of each word in `lists`; a word in several lists takes the kind
+/// of the first one (as a chain of `contains` checks in that order would).
+pub(crate) fn word_map(lists: &[(&[&'static str], char)]) -> WordMap {
+    let mut m = WordMap::default();
+    for (words, kind) in lists {
+        for w in words.iter() {
+            m.entry(*w).or_insert(*kind);
+        }
+    }
+    m
+}
+
 /// One detection.
 #[derive(Clone, Debug)]
 pub struct Hit {

@@ -8,15 +8,25 @@ use super::{evidence, Finding, InputContext};
 
 /// Folds the separators and tricks a server would treat as `/` or `..`.
 pub fn fold_path(s: &str) -> String {
-    let mut t: String = s
-        .chars()
-        .map(|c| match c {
-            '\\' | '\u{2215}' | '\u{2044}' | '\u{29f5}' | '\u{29f8}' => '/',
-            '\u{2024}' => '.',
-            _ => c,
-        })
-        .collect();
-    t = t.replace("..;/", "../").replace(";/", "/");
+    const FOLDED: [char; 6] = [
+        '\\', '\u{2215}', '\u{2044}', '\u{29f5}', '\u{29f8}', '\u{2024}',
+    ];
+    // The character map below is the identity without these characters.
+    let mut t: String = if s.contains(FOLDED) {
+        s.chars()
+            .map(|c| match c {
+                '\\' | '\u{2215}' | '\u{2044}' | '\u{29f5}' | '\u{29f8}' => '/',
+                '\u{2024}' => '.',
+                _ => c,
+            })
+            .collect()
+    } else {
+        s.to_string()
+    };
+    // Both patterns contain `;/`: without it neither replacement applies.
+    if t.contains(";/") {
+        t = t.replace("..;/", "../").replace(";/", "/");
+    }
     while t.contains("/./") {
         t = t.replace("/./", "/");
     }
@@ -49,6 +59,13 @@ pub fn traversal_steps(t: &str) -> usize {
 
 /// Detects directory traversal in one value.
 pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
+    // A `..` step in the folded text needs two adjacent dots (`.` or U+2024,
+    // which folds to `.`) in the value: folding only ever maps those to `.`,
+    // and its removals (`;` before `/`, `./` after `/`) leave a `/` between
+    // the characters around them, so they never bring two dots together.
+    if !n.lower.contains("..") && !n.lower.contains('\u{2024}') {
+        return None;
+    }
     let t = fold_path(&n.lower);
     let steps = traversal_steps(&t);
     if steps == 0 {
@@ -101,5 +118,28 @@ mod tests {
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
+    }
+
+    #[test]
+    fn early_exit_keeps_folded_dots() {
+        for s in [
+            "\u{2024}\u{2024}/\u{2024}\u{2024}/\u{2024}\u{2024}/etc/hosts",
+            ".\u{2024}/.\u{2024}/srv/app/config",
+            "..;/..;/..;/internal",
+            "..\\..\\..\\inetpub\\logs",
+            "x/%2e%2e/%2e%2e/%2e%2e/etc/motd",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+        for s in ["a.b/c.d", "./x/./y", "/./;/./", ".\\./"] {
+            assert_eq!(
+                detect(&Norm::new(s), InputContext::QueryValue).is_some(),
+                traversal_steps(&fold_path(s)) > 0,
+                "{s}"
+            );
+        }
+        assert_eq!(fold_path("a\\b;/c/./d"), "a/b/c/d");
+        assert_eq!(fold_path("plain text"), "plain text");
+        assert_eq!(fold_path("x;y"), "x;y");
     }
 }

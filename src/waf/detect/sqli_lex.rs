@@ -386,6 +386,28 @@ impl Lexer<'_> {
 }
 
 fn word_kind(w: &str) -> char {
+    static M: std::sync::OnceLock<super::WordMap> = std::sync::OnceLock::new();
+    let m = M.get_or_init(|| {
+        super::word_map(&[
+            (LOGIC, '&'),
+            (OPS, 'o'),
+            (UNION, 'U'),
+            (STMT, 'E'),
+            (LITERALS, 'n'),
+            (KEYWORDS, 'k'),
+        ])
+    });
+    m.get(w).copied().unwrap_or('i')
+}
+
+fn is_danger_func(w: &str) -> bool {
+    static M: std::sync::OnceLock<super::WordMap> = std::sync::OnceLock::new();
+    M.get_or_init(|| super::word_map(&[(DANGER_FUNCS, 'F')]))
+        .contains_key(w)
+}
+
+#[cfg(test)]
+fn word_kind_linear(w: &str) -> char {
     if LOGIC.contains(&w) {
         '&'
     } else if OPS.contains(&w) {
@@ -406,7 +428,7 @@ fn word_kind(w: &str) -> char {
 fn func_kind(w: &str) -> char {
     let last = w.rsplit('.').next().unwrap_or(w);
     let first = w.split('.').next().unwrap_or(w);
-    if DANGER_FUNCS.contains(&last) || DANGER_FUNCS.contains(&first) {
+    if is_danger_func(last) || is_danger_func(first) {
         'F'
     } else if matches!(word_kind(w), '&' | 'o' | 'U' | 'E') {
         word_kind(w)
@@ -441,5 +463,29 @@ mod tests {
         assert_eq!(fp("@@version", None), "v");
         assert_eq!(fp("/*!50000union*/ select", None), "UE");
         assert_eq!(fp("0x41 || 'a'", None), "n&s");
+    }
+
+    #[test]
+    fn word_tables_match_the_lists() {
+        let mut words: Vec<&str> =
+            [LOGIC, OPS, UNION, STMT, LITERALS, KEYWORDS, DANGER_FUNCS].concat();
+        words.extend([
+            "",
+            "x",
+            "selec",
+            "selects",
+            "ORDER",
+            "char(",
+            "pg_sleepy",
+            "i",
+        ]);
+        for w in words {
+            assert_eq!(word_kind(w), word_kind_linear(w), "{w}");
+            assert_eq!(is_danger_func(w), DANGER_FUNCS.contains(&w), "{w}");
+        }
+        assert_eq!(
+            fp("a or b and sleep(1) union select null from t", None),
+            "i&i&F(n)UEnki"
+        );
     }
 }

@@ -8,6 +8,12 @@ use super::{evidence, Finding, InputContext};
 /// Detects XXE in one value.
 pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     let s = &n.lower;
+    // Every check below needs a `<` (all markup literals start with one) or
+    // the XInclude namespace; none of these contain whitespace, so they can
+    // only occur in the squeezed text if they occur in `s`.
+    if !s.contains('<') && !s.contains("w3.org/2001/xinclude") {
+        return None;
+    }
     let squeezed: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let r = if squeezed.contains("<!entity") {
         let external = squeezed.contains(" system ")
@@ -67,5 +73,17 @@ mod tests {
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
+    }
+
+    #[test]
+    fn early_exit_keeps_markup() {
+        for s in [
+            "<!DOCTYPE r [<!ENTITY  x   SYSTEM \"file:///etc/hostname\">]><r>&x;</r>",
+            "<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"/x\"/></r>",
+            "&lt;!ENTITY % p SYSTEM 'http://example.com/e.dtd'&gt;",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+        assert_eq!(lvl("plain text, no markup"), None);
     }
 }
