@@ -21,8 +21,8 @@ pub struct BehaviourConfig {
     #[serde(default = "default_max_requests")]
     pub max_requests: u32,
     /// Distinct paths per window above which crawling is suspected (the
-    /// estimate comes from a 32-bit bitmap: fair up to ~80, and it saturates
-    /// near 128, so a threshold of 100 means "about all bits set").
+    /// estimate comes from a 56-bit bitmap (linear counting): fair up to
+    /// ~150, saturating near 224).
     #[serde(default = "default_max_paths")]
     pub max_paths: u32,
     /// Share of 4xx/5xx answers above which probing is suspected.
@@ -35,6 +35,11 @@ pub struct BehaviourConfig {
     #[serde(default = "default_max_clients")]
     pub max_clients: usize,
 }
+
+/// Bits of the per-client path bitmap.
+const PATH_BITS: u64 = 56;
+/// Mask of those bits.
+const PATH_MASK: u64 = (1 << PATH_BITS) - 1;
 
 fn default_window() -> Duration {
     Duration::from_secs(10)
@@ -179,13 +184,16 @@ impl Behaviour {
                 (Some(c.pack()), c)
             },
         );
-        let bit = 1u64 << (self.hasher.hash(&[path.as_bytes()]) % 32);
+        // 56 bits of path bitmap under an 8-bit window tag: the tag only has
+        // to tell this window from the previous ones (expired slots are free).
+        let bit = 1u64 << (self.hasher.hash(&[path.as_bytes()]) % PATH_BITS);
+        let tag = (idx & 0xff) << PATH_BITS;
         let map = self.paths.update(
             key,
             now,
             |s| self.expiry(s),
             |cur| {
-                let cur = cur.filter(|s| s >> 32 == idx).unwrap_or(idx << 32);
+                let cur = cur.filter(|s| s & !PATH_MASK == tag).unwrap_or(tag);
                 (Some(cur | bit), cur | bit)
             },
         );
@@ -194,11 +202,12 @@ impl Behaviour {
 
     fn observed(&self, c: Counts, map: u64, now: u64) -> Observed {
         let frac = (now % self.window_us) as f32 / self.window_us as f32;
-        let zeros = 32 - (map as u32).count_ones();
+        let bits = PATH_BITS as f32;
+        let zeros = PATH_BITS as u32 - (map & PATH_MASK).count_ones();
         let paths = if zeros == 0 {
-            128.0
+            4.0 * bits
         } else {
-            -32.0 * (zeros as f32 / 32.0).ln()
+            -bits * (zeros as f32 / bits).ln()
         };
         Observed {
             requests: c.prev as f32 * (1.0 - frac) + c.cur as f32,
