@@ -126,17 +126,7 @@ pub fn explain(
     let path = sample.target.split('?').next().unwrap_or("/");
     let method = http::Method::from_bytes(sample.method.as_bytes())
         .map_err(|_| "invalid method".to_string())?;
-    let router = crate::route::Router::new(
-        config
-            .routes
-            .iter()
-            .map(|r| crate::route::Matcher {
-                hosts: r.hosts.clone(),
-                path: r.path.clone(),
-                methods: r.methods.clone(),
-            })
-            .collect(),
-    );
+    let router = crate::snapshot::router(&config.routes);
     let route = router
         .find(host, path, &method)
         .map(|i| &config.routes[i])

@@ -129,16 +129,7 @@ impl Snapshot {
                 access: route_access,
             }));
         }
-        let router = Router::new(
-            routes
-                .iter()
-                .map(|r| Matcher {
-                    hosts: r.config.hosts.clone(),
-                    path: r.config.path.clone(),
-                    methods: r.config.methods.clone(),
-                })
-                .collect(),
-        );
+        let router = router(&config.routes);
         let version = previous.map_or(1, |p| p.version + 1);
         Ok(Snapshot {
             config: Arc::new(config),
@@ -155,6 +146,20 @@ impl Snapshot {
     pub fn ready(&self) -> bool {
         self.pools.values().all(|p| p.any_healthy())
     }
+}
+
+/// The router over `routes` (index `i` is `routes[i]`).
+pub fn router(routes: &[RouteConfig]) -> Router {
+    Router::new(
+        routes
+            .iter()
+            .map(|r| Matcher {
+                hosts: r.hosts.clone(),
+                path: r.path.clone(),
+                methods: r.methods.clone(),
+            })
+            .collect(),
+    )
 }
 
 /// Loads the rule files and inline custom rules of a config and compiles them.

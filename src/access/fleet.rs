@@ -11,7 +11,9 @@
 
 use super::ban::AutoBan;
 use super::clock::{de_duration, SharedClock};
-use super::ratelimit::{feed_key, Gcra, KeyPart, LimitAction, RateDecision, RateLimitConfig};
+use super::ratelimit::{
+    applies, exceeded, feed_key, Gcra, KeyPart, LimitAction, RateDecision, RateLimitConfig,
+};
 use super::request::RequestAttrs;
 use super::resp::{Pool, RedisError, Reply};
 use super::slots::{KeyHasher, SlotTable};
@@ -205,22 +207,14 @@ impl Fleet {
     pub async fn check(&self, req: &(impl RequestAttrs + Sync)) -> RateDecision {
         let mut logged = RateDecision::Allow;
         for limit in &self.limits {
-            if !limit.routes.is_empty() && !limit.routes.iter().any(|r| r == req.route()) {
+            if !applies(&limit.routes, req.route()) {
                 continue;
             }
             let Some(wait) = self.check_limit(limit, req).await else {
                 continue;
             };
-            let d = RateDecision::Limited {
-                limit: limit.name.clone(),
-                retry_after_secs: wait.div_ceil(1_000_000).max(1),
-                action: limit.action,
-            };
-            if limit.action == LimitAction::Block {
-                return d;
-            }
-            if logged == RateDecision::Allow {
-                logged = d;
+            if let Some(blocked) = exceeded(&mut logged, &limit.name, limit.action, wait) {
+                return blocked;
             }
         }
         logged

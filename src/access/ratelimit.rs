@@ -187,6 +187,33 @@ struct Limit {
     gcra: Gcra,
 }
 
+/// True when a limit restricted to `routes` (empty: all) applies to `route`.
+pub(crate) fn applies(routes: &[String], route: &str) -> bool {
+    routes.is_empty() || routes.iter().any(|r| r == route)
+}
+
+/// Folds one exceeded limit into a check: a `block` limit decides at once
+/// (returned); the first `log` limit is kept in `logged`.
+pub(crate) fn exceeded(
+    logged: &mut RateDecision,
+    name: &Arc<str>,
+    action: LimitAction,
+    wait_us: u64,
+) -> Option<RateDecision> {
+    let d = RateDecision::Limited {
+        limit: name.clone(),
+        retry_after_secs: wait_us.div_ceil(1_000_000).max(1),
+        action,
+    };
+    if action == LimitAction::Block {
+        return Some(d);
+    }
+    if *logged == RateDecision::Allow {
+        *logged = d;
+    }
+    None
+}
+
 /// Every configured limit.
 pub struct RateLimiter {
     limits: Vec<Limit>,
@@ -291,7 +318,7 @@ impl RateLimiter {
         let now = self.clock.now_micros();
         let mut logged = RateDecision::Allow;
         for limit in &self.limits {
-            if !limit.routes.is_empty() && !limit.routes.iter().any(|r| r == req.route()) {
+            if !applies(&limit.routes, req.route()) {
                 continue;
             }
             let Some(key) = self.key_of(limit, req) else {
@@ -300,16 +327,8 @@ impl RateLimiter {
             let Err(wait) = limit.gcra.check(key, now) else {
                 continue;
             };
-            let d = RateDecision::Limited {
-                limit: limit.name.clone(),
-                retry_after_secs: wait.div_ceil(1_000_000).max(1),
-                action: limit.action,
-            };
-            if limit.action == LimitAction::Block {
-                return d;
-            }
-            if logged == RateDecision::Allow {
-                logged = d;
+            if let Some(blocked) = exceeded(&mut logged, &limit.name, limit.action, wait) {
+                return blocked;
             }
         }
         logged
