@@ -7,7 +7,7 @@
 //!   swaps it for the whole inspected body ([`Forward::Whole`]);
 //! * chunked: retry buffering from the start; a body that ends within 64 KiB
 //!   (Pingora's fixed replay-buffer size) is forwarded the same way; a longer
-//!   one is treated as over the inspection limit;
+//!   one (up to the limit) is forwarded through a subrequest (`super::pipe`);
 //! * over the limit: either 413 before the body is read, or the prefix is
 //!   inspected and then prepended to the first chunk Pingora streams
 //!   ([`Forward::Prepend`]); such a request is never retried.
@@ -64,19 +64,17 @@ pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Resul
     let (len, chunked) = framing(session);
     let declared = match (len, chunked) {
         (_, true) => None,
-        (Some(0), false) | (None, false) => return Ok(Held::None),
+        (Some(0), false) => return Ok(Held::None),
         (Some(n), false) => Some(n),
+        // HTTP/1 without a length has no body; HTTP/2 may still have one.
+        (None, false) if session.as_mut().is_body_empty() => return Ok(Held::None),
+        (None, false) => None,
     };
     if over == OverLimit::Reject && declared.is_some_and(|n| n > limit) {
         return Ok(Held::TooLarge);
     }
     continue_if_expected(session).await?;
-    // The bytes we may hold: the limit, and for chunked bodies Pingora's replay buffer.
-    let cap = if declared.is_none() {
-        limit.min(REPLAY_LIMIT)
-    } else {
-        limit
-    };
+    let cap = limit;
     if declared.is_none_or(|n| n <= REPLAY_LIMIT) {
         session.as_mut().enable_retry_buffering();
     }
@@ -142,6 +140,13 @@ pub fn forward(fwd: &mut Forward, body: &mut Option<Bytes>, end_of_stream: bool)
             *fwd = Forward::Stream;
         }
     }
+}
+
+/// Whether a whole held body must go through a subrequest: Pingora's replay
+/// buffer overflowed (a chunked body over 64 KiB), so its body loop would
+/// send nothing.
+pub fn needs_pipe(session: &Session, body: &Bytes) -> bool {
+    !body.is_empty() && session.as_ref().retry_buffer_truncated()
 }
 
 /// How to forward an inspected prefix: when Pingora's replay buffer still holds

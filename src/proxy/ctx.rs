@@ -4,7 +4,7 @@
 use crate::snapshot::{Route, Snapshot};
 use crate::upstream::least_conn::InFlight;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 /// State shared across the phases of one request.
@@ -45,6 +45,11 @@ pub struct RequestCtx {
     pub set_cookie: Option<String>,
     /// The WAF blocked this request (counts as an auto-ban strike).
     pub waf_blocked: bool,
+    /// An inspected body Pingora cannot replay: forward it through a subrequest.
+    pub pipe: Option<bytes::Bytes>,
+    /// This is such a subrequest: the body length to declare upstream, and
+    /// where to report the upstream server for the parent's access log.
+    pub piped: Option<(usize, Arc<OnceLock<SocketAddr>>)>,
 }
 
 impl RequestCtx {
@@ -69,6 +74,8 @@ impl RequestCtx {
             denied: None,
             set_cookie: None,
             waf_blocked: false,
+            pipe: None,
+            piped: None,
         }
     }
 

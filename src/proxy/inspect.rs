@@ -42,6 +42,11 @@ pub async fn run(session: &mut Session, ctx: &mut RequestCtx, route: &Route) -> 
             return Ok(true);
         }
         Held::None => None,
+        Held::Whole(b) if body::needs_pipe(session, &b) => {
+            ctx.pipe = Some(b.clone());
+            ctx.no_retry = true;
+            Some(b)
+        }
         Held::Whole(b) => {
             ctx.forward = body::Forward::Whole(b.clone());
             Some(b)

@@ -6,6 +6,7 @@ pub mod ctx;
 mod gate;
 pub mod headers;
 mod inspect;
+mod pipe;
 mod respond;
 
 use crate::access::client;
@@ -50,6 +51,9 @@ impl ProxyHttp for EdgeProxy {
         session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
+        if pipe::adopt(session, ctx) {
+            return Ok(());
+        }
         let snap = self.shared.load();
         let peer = session
             .client_addr()
@@ -77,6 +81,9 @@ impl ProxyHttp for EdgeProxy {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        if ctx.piped.is_some() {
+            return Ok(false);
+        }
         let snap = ctx.snapshot.clone().unwrap_or_else(|| self.shared.load());
         if gate::refuse_denied(session, ctx).await? {
             return Ok(true);
@@ -91,6 +98,10 @@ impl ProxyHttp for EdgeProxy {
                     return Ok(true);
                 }
                 let blocked = inspect::run(session, ctx, &route).await?;
+                if let Some(body) = ctx.pipe.take().filter(|_| !blocked) {
+                    pipe::forward(session, ctx, body).await?;
+                    return Ok(true);
+                }
                 if ctx.waf_blocked {
                     if let Some(ip) = ctx.client_ip {
                         snap.access
@@ -131,6 +142,10 @@ impl ProxyHttp for EdgeProxy {
             ctx.in_flight = Some(f);
         }
         ctx.upstream = backend.addr.as_inet().copied();
+        if let (Some((_, cell)), Some(u)) = (&ctx.piped, ctx.upstream) {
+            // A piped child reports its server to the parent's access log.
+            let _ = cell.set(u);
+        }
         Ok(pool.peer(&backend, &route.config.timeouts))
     }
 
@@ -172,6 +187,9 @@ impl ProxyHttp for EdgeProxy {
         );
         // Rampart answered any `Expect: 100-continue` itself.
         let _ = upstream.remove_header(&http::header::EXPECT);
+        if let Some((len, _)) = &ctx.piped {
+            pipe::fix_framing(upstream, *len);
+        }
         headers::apply_request(upstream, &route.config.request_headers);
         if let Some(uri) =
             headers::rewrite_uri(&route.config, upstream.uri.path(), upstream.uri.query())
@@ -240,8 +258,15 @@ impl ProxyHttp for EdgeProxy {
         e
     }
 
+    fn allow_spawning_subrequest(&self, _session: &Session, ctx: &RequestCtx) -> bool {
+        ctx.piped.is_none()
+    }
+
     async fn logging(&self, session: &mut Session, _e: Option<&Error>, ctx: &mut RequestCtx) {
         ctx.release_upstream();
+        if ctx.piped.is_some() {
+            return; // the parent logs the request
+        }
         let status = session
             .response_written()
             .map_or(ctx.local_status.unwrap_or(0), |r| r.status.as_u16());
