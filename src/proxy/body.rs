@@ -74,7 +74,6 @@ pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Resul
         return Ok(Held::TooLarge);
     }
     continue_if_expected(session).await?;
-    let cap = limit;
     if declared.is_none_or(|n| n <= REPLAY_LIMIT) {
         session.as_mut().enable_retry_buffering();
     }
@@ -82,11 +81,11 @@ pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Resul
     loop {
         if let Some(n) = declared {
             let remaining = n.saturating_sub(buf.len());
-            if n <= cap && remaining <= REPLAY_LIMIT {
+            if n <= limit && remaining <= REPLAY_LIMIT {
                 session.as_mut().enable_retry_buffering();
             }
         }
-        if buf.len() >= cap && (declared.is_none() || declared.is_some_and(|n| n > cap)) {
+        if buf.len() >= limit && (declared.is_none() || declared.is_some_and(|n| n > limit)) {
             // Over the hold limit with the body not finished.
             return Ok(match over {
                 OverLimit::Reject => Held::TooLarge,
