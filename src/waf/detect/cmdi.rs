@@ -24,7 +24,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let mut r = special(&s)
         .or_else(|| (s != n.lower).then(|| special(&n.lower)).flatten())
         .or_else(|| positions(&s, ctx));
-    if r.is_some_and(|r| r.0 == 2) && obfuscated(&n.lower) {
+    if r.is_none_or(|r| r.0 == 2) && obfuscated(&n.lower) && (r.is_some() || obfuscated_word(&s)) {
         r = Some((1, "obfuscated command"));
     }
     r.map(|(l, why)| (l, why, evidence(&s)))
@@ -34,7 +34,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 enum Pos {
     Start,
     Sep(bool),
-    Subst,
+    /// `true` for `$(`, `<(` and `>(`; `false` for a backtick (Markdown
+    /// quotes words in backticks too).
+    Subst(bool),
 }
 
 fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
@@ -52,6 +54,7 @@ fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     let mut known = usize::from(command_word(s).is_some());
     // Only `;`, `&`, `&&` chains count: `|` also draws Markdown tables.
     let mut seen = 0;
+    let mut ticks = 0;
     while i < b.len() && seen < 256 {
         let (pos, skip) = match b[i] {
             b';' => (Some(Pos::Sep(true)), 1),
@@ -59,8 +62,13 @@ fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
             b'|' | b'&' if b.get(i + 1) == Some(&b[i]) => (Some(Pos::Sep(true)), 2),
             b'|' => (Some(Pos::Sep(true)), 1),
             b'&' => (Some(Pos::Sep(false)), 1),
-            b'`' => (Some(Pos::Subst), 1),
-            b'$' | b'<' | b'>' if b.get(i + 1) == Some(&b'(') => (Some(Pos::Subst), 2),
+            // A closing backtick ends a substitution; only an opening one
+            // starts a command.
+            b'`' => {
+                ticks += 1;
+                (Some(Pos::Subst(false)).filter(|_| ticks % 2 == 1), 1)
+            }
+            b'$' | b'<' | b'>' if b.get(i + 1) == Some(&b'(') => (Some(Pos::Subst(true)), 2),
             _ => (None, 1),
         };
         i += skip;
@@ -111,6 +119,14 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
     let mut rest = rest.trim_start_matches(|c: char| {
         c.is_whitespace() || matches!(c, '(' | '{' | '"' | '\'' | '!')
     });
+    if matches!(pos, Pos::Sep(true)) && var_run(rest) {
+        return Some((1, "variable run as a command"));
+    }
+    if pos == Pos::Start && ctx != InputContext::Path {
+        if let Some(hit) = start_shapes(rest) {
+            return Some(hit);
+        }
+    }
     while rest.starts_with('$') && !rest.starts_with("$(") {
         rest = rest
             .trim_start_matches(|c: char| c == '$' || c.is_ascii_alphanumeric() || c == '_')
@@ -137,8 +153,11 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
     }
     let shelly = shelly_arg(arg, name);
     let at_end = arg.is_empty() || arg.starts_with(['|', ';', '&', '`', ')', '#']);
+    let englishy = ENGLISHY.contains(&name);
     match pos {
-        Pos::Subst if clear || shelly => Some((1, "command substitution")),
+        Pos::Subst(strong) if clear || shelly || strong && wordy => {
+            Some((1, "command substitution"))
+        }
         Pos::Sep(strong)
             if clear
                 && (shelly || at_end || strong && !ENGLISHY.contains(&name) && arg_plain(arg)) =>
@@ -150,19 +169,145 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
         Pos::Start if had_path && (clear || shelly) && ctx != InputContext::Path => {
             Some((1, "command path"))
         }
+        // A User-Agent or Referer is a product token or a URL, never a
+        // command line.
+        Pos::Start
+            if ctx == InputContext::Header
+                && clear
+                && (shelly || !englishy && (at_end || arg_plain(arg))) =>
+        {
+            Some((1, "command line in a header"))
+        }
+        Pos::Start if clear && long_flag(arg) => Some((1, "command line with a long option")),
+        Pos::Start if clear && !englishy && flag_within(arg, 3) => Some((1, "command line")),
+        Pos::Start if clear && englishy && system_path_arg(arg) => {
+            Some((1, "command on a system path"))
+        }
         Pos::Start
             if clear && SHELLS.contains(&name) && arg.starts_with("-c")
                 || name == "nc" && arg.contains("-e") =>
         {
             Some((1, "interpreter invocation"))
         }
-        Pos::Start if clear && shelly && !ENGLISHY.contains(&name) => Some((1, "command line")),
+        Pos::Start if clear && shelly && !englishy => Some((1, "command line")),
+        Pos::Start if wordy && shelly && shelly_arg(after_first(arg), name) => {
+            Some((1, "command line"))
+        }
         Pos::Start if clear && one_line_command(rest) => {
             Some((1, "command line ended by a newline"))
         }
         Pos::Start if clear && shelly => Some((2, "command line")),
         _ => None,
     }
+}
+
+/// A known binary starts the value once the obfuscation is undone
+/// (`wh$$oami`).
+fn obfuscated_word(s: &str) -> bool {
+    command_word(s).is_some_and(|w| is_clear(w) && !ENGLISHY.contains(&w))
+}
+
+/// `$a -x`: a variable holding a command, run with options.
+fn var_run(rest: &str) -> bool {
+    let Some(r) = rest.strip_prefix('$') else {
+        return false;
+    };
+    let r = r.trim_start_matches('{');
+    let name_end = r
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(r.len());
+    if name_end == 0 {
+        return false;
+    }
+    let after = r[name_end..].trim_start_matches('}');
+    after.starts_with([' ', '\t'])
+        && flag_within(after, 1)
+        && !after.trim_start()[1..].starts_with(|c: char| c.is_ascii_digit())
+}
+
+/// Whole-value shapes that only a shell reads: `alias x=...`, a package-manager install, a binary in a
+/// `bin/` directory.
+fn start_shapes(rest: &str) -> Option<(u8, &'static str)> {
+    let mut words = rest.split_whitespace();
+    let first = words.next()?;
+    let second = words.next().unwrap_or("");
+    if first == "alias" {
+        let def = rest
+            .split_whitespace()
+            .skip(1)
+            .find(|w| !w.starts_with(['-', '+']))
+            .unwrap_or("");
+        let name_end = def.find('=').unwrap_or(0);
+        if name_end > 0
+            && def[..name_end]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Some((1, "shell alias definition"));
+        }
+    }
+    const INSTALLERS: &[&str] = &[
+        "pip", "pip3", "pipx", "npm", "npx", "pnpm", "yarn", "gem", "apt", "apt-get", "yum",
+        "dnf", "apk", "brew", "cargo", "conda", "composer",
+    ];
+    if INSTALLERS.contains(&first)
+        && matches!(second, "install" | "uninstall" | "remove" | "add" | "i")
+        && rest.split_whitespace().count() <= 6
+    {
+        return Some((1, "package installation command"));
+    }
+    let (dir, _) = first.rsplit_once('/')?;
+    let dir = dir.trim_start_matches(['"', '\'']);
+    let binny = dir == "bin" || dir == "sbin" || dir.ends_with("/bin") || dir.ends_with("/sbin");
+    let name = &first[dir.len() + 1..];
+    (binny
+        && (2..=24).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+    .then_some((1, "binary in a bin directory"))
+}
+
+/// The arguments after the first one.
+fn after_first(arg: &str) -> &str {
+    let a = arg.trim_start();
+    a.find(char::is_whitespace)
+        .map(|p| a[p..].trim_start())
+        .unwrap_or("")
+}
+
+/// `--name`: a GNU long option.
+fn long_flag(arg: &str) -> bool {
+    arg.split_whitespace()
+        .next()
+        .and_then(|a| a.strip_prefix("--"))
+        .is_some_and(|r| r.len() >= 2 && r.starts_with(|c: char| c.is_ascii_lowercase()))
+}
+
+/// A `-x` option among the first `n` arguments, before any shell separator.
+fn flag_within(arg: &str, n: usize) -> bool {
+    arg.split(['|', ';', '&', '\n'])
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .take(n)
+        .any(|a| {
+            a.len() >= 2
+                && a.len() <= 24
+                && a.starts_with('-')
+                && a[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && a[1..].starts_with(|c: char| c.is_ascii_alphabetic())
+        })
+}
+
+/// `/etc/passwd`, `/?tc/pa?swd`: an absolute path into the system, or a
+/// globbed one.
+fn system_path_arg(arg: &str) -> bool {
+    let a = arg.split_whitespace().next().unwrap_or("");
+    a.starts_with('/')
+        && (a.matches('/').count() >= 2
+            && a[1..].starts_with(|c: char| c.is_ascii_alphabetic() || c == '?' || c == '*')
+            || a.contains(['?', '*']))
 }
 
 /// The command word at the start of `rest`, when it is a known binary.
@@ -234,6 +379,12 @@ fn shelly_arg(arg: &str, name: &str) -> bool {
     }
     let first = a.chars().next().unwrap_or(' ');
     if "-/~$%\\>".contains(first) && a.len() > 1 || a.starts_with("./") || a.starts_with("../") {
+        return true;
+    }
+    // `if=/etc/passwd`: a key set to an absolute path (dd, find -name=...).
+    if a.split_once('=').is_some_and(|(k, v)| {
+        !k.is_empty() && k.chars().all(|c| c.is_ascii_alphabetic()) && v.starts_with('/')
+    }) {
         return true;
     }
     if a.len() > 2 && a.as_bytes()[1] == b':' && a.as_bytes()[2] == b'\\' {
@@ -327,6 +478,64 @@ mod tests {
             "A|B testing",
             "see ch. 3; -5 degrees",
             "first; then more; done",
+        ] {
+            assert_ne!(lvl(s), Some(1), "{s}");
+        }
+    }
+
+    #[test]
+    fn catches_admin_tools_and_shell_tricks() {
+        for s in [
+            "terraform destroy -auto-approve",
+            "kubectl get secrets -A",
+            "uname --all",
+            "cat /e[?]c/shadow",
+            "x;$b -lvnp 4444",
+            "alias ll2=whoami",
+            "alias -p q=id",
+            "npm install left-padder",
+            "usr/local/bin/runme",
+            "{,uname,-a}",
+            "$SHELL -c id",
+            "${SHELL} -c id",
+            "wh$$oami",
+            "una$-me -a",
+            "q$(tee /tmp/o)",
+            "ping`` 10.0.0.1",
+            "x&nmcli",
+            "dd if=/dev/sda of=/tmp/disk",
+        ] {
+            assert_eq!(lvl(s), Some(1), "{s}");
+        }
+        let header = |s: &str| detect(&Norm::new(s), InputContext::Header).map(|f| f.0);
+        for s in ["nmap -sV 192.0.2.4", "cat /etc/shadow", "visudo", "kubectl get pods"] {
+            assert_eq!(header(s), Some(1), "{s}");
+        }
+        for s in [
+            "Mozilla/5.0 (X11; Linux x86_64)",
+            "curl/8.5.0",
+            "Docker/24.0 (linux)",
+            "https://example.com/search?q=cat",
+        ] {
+            assert_eq!(header(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn passes_tool_names_in_prose() {
+        for s in [
+            "pip is a package manager",
+            "alias: the Smith family",
+            "docker is great",
+            "the --verbose flag",
+            "terraform apply failed again",
+            "sort by date",
+            "use `sort` here",
+            "about ~5 minutes",
+            "a{,3}",
+            "bin/report.pdf",
+            "ansible",
+            "kubectl docs",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

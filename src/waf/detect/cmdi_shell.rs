@@ -31,7 +31,7 @@ fn unquote_inside_words(s: &str) -> String {
 pub(super) fn obfuscated(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = R.get_or_init(|| {
-        regex::Regex::new(r#"[a-z](?:''|""|\\|\$\(\)|\$_|\$@|``|\^)[a-z]|\$\{?ifs\b"#)
+        regex::Regex::new(r#"[a-z](?:''|""|\\|\$\(\)|\$_|\$@|\$\$|\$-|``|\^)[a-z]|[a-z](?:``|\$\(\))(?:\s|$)|\[\?\]|\$\{?ifs\b"#)
             .expect("static regex")
     });
     re.is_match(s)
@@ -41,18 +41,21 @@ pub(super) fn obfuscated(s: &str) -> bool {
 pub fn deobfuscate(s: &str) -> String {
     // Every rewrite below needs one of these characters: without them the
     // text comes back unchanged.
-    if !s.contains(['\'', '"', '$', '`', '(', '\\', '^', '{', '}']) {
+    if !s.contains(['\'', '"', '$', '`', '(', '\\', '^', '{', '}', '[']) {
         return s.to_string();
     }
     // Each step below returns its input unchanged when the text lacks what
     // it rewrites, so it is skipped then (same result, no copy).
     let mut t = s.to_string();
     for empty in [
-        "''", "\"\"", "$@", "$*", "$()", "``", "$_", "$?", ">()", "<()",
+        "''", "\"\"", "$@", "$*", "$()", "``", "$_", "$?", ">()", "<()", "$$", "$-",
     ] {
         if t.contains(empty) {
             t = t.replace(empty, "");
         }
+    }
+    if t.contains("[?]") {
+        t = t.replace("[?]", "?");
     }
     if t.contains(['\'', '"']) {
         t = unquote_inside_words(&t);
@@ -151,6 +154,8 @@ pub fn special(s: &str) -> Option<(u8, &'static str)> {
         "/bin/cat",
         "$(whoami)",
         "mkfifo /tmp",
+        "$shell -c",
+        "${shell} -c",
     ];
     static M: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
     let strong = M.get_or_init(|| aho_corasick::AhoCorasick::new(STRONG).expect("static patterns"));
@@ -186,6 +191,8 @@ const EXPANSIONS: &[(&str, &str)] = &[
         r"%(?:systemroot|windir|comspec|userprofile|programfiles|appdata|temp|systemdrive)%",
     ),
     ("{", r"^\s*\{[a-z]+,[^}]*\}"),
+    // `{,cmd,arg}`: a brace list whose empty first item vanishes.
+    ("{,", r#"\{,[$'"]?[a-z/][^{}\s]{0,80}\}"#),
     (
         "IF_WORD",
         r"\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s",

@@ -25,6 +25,17 @@ const STRONG: &[&str] = &[
     "java.net.socket",
     "java.io.file",
     "org.apache.commons.collections",
+    "org.apache.commons.beanutils",
+    "org.apache.commons.configuration",
+    "org.apache.xalan",
+    "org.omg.corba",
+    "org.mozilla.javascript",
+    "org.codehaus.groovy.runtime",
+    "com.mchange.v2.c3p0",
+    "org.hibernate.engine",
+    "org.jboss.interceptor",
+    "com.sun.rowset",
+    "org.apache.commons.fileupload.disk",
     "invokertransformer",
     "com.sun.org.apache",
     "templatesimpl",
@@ -124,6 +135,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     // One pass for the whole list (same answer as `contains` on each).
     if strong.is_match(s) {
         return Some((1, "Java runtime or reflection reference", evidence(&n.text)));
+    }
+    // The root package of the best-known deserialization gadget library, sent
+    // alone as a probe of class-name filters.
+    if s.trim() == "org.apache.commons" {
+        return Some((1, "Java gadget library package", evidence(&n.text)));
     }
     if s.trim().trim_matches('"') == "__proto__" || s.contains("\"__proto__\"") {
         return Some((1, "prototype pollution key", evidence(&n.text)));

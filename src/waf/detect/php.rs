@@ -79,13 +79,19 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     // variable variables `$`, Drupal keys `#`, serialized objects `{`: without
     // them only the file-name check can fire.
     if !s.contains(['<', '(', '$', '#', '{']) && !s.contains("__halt_compiler") {
-        return upload_name(s, ctx).map(|(l, why)| (l, why, evidence(&n.text)));
+        return upload_name(s, ctx)
+            .or_else(|| ini_directive(s))
+            .map(|(l, why)| (l, why, evidence(&n.text)));
     }
     let r = tags(s)
+        .or_else(|| whole_call(s))
+        .or_else(|| wrapped_name_call(s))
+        .or_else(|| concat_name(s))
         .or_else(|| calls(s))
         .or_else(|| globals(s))
         .or_else(|| upload_name(s, ctx));
     let r = r
+        .or_else(|| ini_directive(s))
         .or_else(|| concat_call(s))
         .or_else(|| var_var(s))
         .or_else(|| var_call(s))
@@ -109,6 +115,19 @@ fn tags(s: &str) -> Option<(u8, &'static str)> {
     let rest = &s[p + 2..];
     let decl = rest.starts_with("xml") && rest[3..].trim_start().starts_with("version");
     if !decl && rest.contains([';', '(', '$']) {
+        return Some((1, "PHP open tag with code"));
+    }
+    let first = rest
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    if rest.starts_with(char::is_whitespace)
+        && matches!(
+            first,
+            "echo" | "print" | "eval" | "system" | "include" | "require" | "exit" | "die"
+        )
+    {
         return Some((1, "PHP open tag with code"));
     }
     Some((2, "short open tag"))
@@ -241,7 +260,14 @@ fn upload_name(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
         ".php", ".phtml", ".phar", ".phps", ".phpt", ".pht", ".php3", ".php4", ".php5", ".php7",
         ".inc",
     ];
-    let t = s.trim().trim_end_matches(['.', ' ']);
+    let spaced;
+    let t = if s.contains(". ") {
+        spaced = s.replace(". ", ".");
+        spaced.as_str()
+    } else {
+        s
+    };
+    let t = t.trim().trim_end_matches(['.', ' ']);
     let t = t.trim_end_matches(|c: char| c.is_ascii_digit());
     let named = !t.contains(['?', '&', '=', ' '])
         && !t.contains("://")
@@ -258,11 +284,136 @@ fn upload_name(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     })
 }
 
+/// Code-execution functions that are also words or harmless calls.
+const NOT_EXEC: &[&str] = &[
+    "mail", "die", "dl", "chmod", "usort", "array_map", "var_dump", "print_r", "include",
+    "require", "fopen",
+];
+
+/// The whole value is one call of a code-execution function with a plain
+/// argument: `system(whoami)`, `(exec)('id');`.
+fn whole_call(s: &str) -> Option<(u8, &'static str)> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r#"^\s*(?:\(\s*)?@?([a-z_][a-z0-9_]*)(?:\s*\))?\(\s*(?:'[^']*'|"[^"]*"|\$?[a-z_][a-z0-9_]*)\s*\)\s*;?\s*$"#)
+            .expect("static regex")
+    });
+    let c = re.captures(s)?;
+    let name = &c[1];
+    (EXEC.contains(&name) && !NOT_EXEC.contains(&name)).then_some((1, "PHP function call"))
+}
+
+/// A function name in brackets or parentheses, then called:
+/// `[system][0]('id')`, `("exec")(x)`.
+fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r#"[(\[]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]](?:\s*\[\s*\d+\s*\])*\s*\("#)
+            .expect("static regex")
+    });
+    re.captures_iter(s)
+        .any(|c| EXEC.contains(&&c[1]) && !NOT_EXEC.contains(&&c[1]))
+        .then_some((1, "call of a wrapped function name"))
+}
+
+/// Quoted fragments joined with `.` that spell a code-execution function:
+/// `'sys' . 'tem'`.
+fn concat_name(s: &str) -> Option<(u8, &'static str)> {
+    if !s.contains('.') {
+        return None;
+    }
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r#"(?:['"][a-z0-9_]*['"]\s*\.\s*)+['"][a-z0-9_]*['"]"#).expect("static regex")
+    });
+    re.find_iter(s)
+        .any(|m| {
+            let name: String = m
+                .as_str()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            EXEC.contains(&name.as_str()) && !NOT_EXEC.contains(&name.as_str())
+        })
+        .then_some((1, "function name built by concatenation"))
+}
+
+/// A line that sets a php.ini directive (`allow_url_include=1`), as sent to
+/// CGI front ends and `.user.ini` writers.
+fn ini_directive(s: &str) -> Option<(u8, &'static str)> {
+    if !s.contains('=') {
+        return None;
+    }
+    const KEYS: &[&str] = &[
+        "allow_url_include",
+        "allow_url_fopen",
+        "auto_prepend_file",
+        "auto_append_file",
+        "disable_functions",
+        "disable_classes",
+        "open_basedir",
+        "safe_mode",
+        "display_errors",
+        "display_startup_errors",
+        "error_reporting",
+        "error_log",
+        "log_errors",
+        "html_errors",
+        "memory_limit",
+        "max_execution_time",
+        "max_input_time",
+        "post_max_size",
+        "upload_max_filesize",
+        "upload_tmp_dir",
+        "file_uploads",
+        "extension_dir",
+        "zend_extension",
+        "include_path",
+        "short_open_tag",
+        "expose_php",
+        "register_globals",
+        "magic_quotes_gpc",
+        "sendmail_path",
+        "unserialize_max_depth",
+        "default_charset",
+        "output_buffering",
+        "user_ini.filename",
+        "enable_dl",
+        "cgi.force_redirect",
+    ];
+    const SECTIONS: &[&str] = &[
+        "session.", "opcache.", "phar.", "mail.", "pcre.", "zend.", "xdebug.", "mysqli.",
+        "pdo_mysql.", "suhosin.", "apc.", "date.", "assert.", "mbstring.", "filter.",
+    ];
+    s.lines()
+        .any(|line| {
+            let Some((k, v)) = line.split_once('=') else {
+                return false;
+            };
+            let k = k.trim();
+            !v.trim().is_empty()
+                && (KEYS.contains(&k)
+                    || SECTIONS.iter().any(|p| {
+                        k.strip_prefix(p).is_some_and(|r| {
+                            r.len() >= 3 && r.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                        })
+                    }))
+        })
+        .then_some((1, "php.ini directive"))
+}
+
 /// Calling a variable (`$f(...)`, `$_[x](...)`): how PHP web shells run input.
 fn var_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
+    let stripped;
+    let s = if s.contains("/*") {
+        stripped = strip_comments(s);
+        stripped.as_str()
+    } else {
+        s
+    };
     let re = R.get_or_init(|| {
-        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
+        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*)*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
     });
     re.is_match(s).then_some((1, "variable function call"))
 }
@@ -345,6 +496,17 @@ mod tests {
             "(\"passthru\")(\"id\")",
             "exec /* x */ (y)",
             "$f(101).$f(102)",
+            "system(hostname)",
+            "(passthru)('uname');",
+            "[shell_exec][0](id)",
+            "$n = 'shell' . '_exec'; $n('id');",
+            "$x = 'pass'.'thru';",
+            "allow_url_include=1",
+            "session.save_path = /tmp/x",
+            "$_q[$_w[2]](9)",
+            "$v/*z*/(1)",
+            "Klass::$fn()",
+            "<? \techo 'x'",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -357,6 +519,13 @@ mod tests {
             "include (optional) fields",
             "evaluation of options",
             "<?xml version=\"1.0\"?>",
+            "system (beta)",
+            "the system(s) we run",
+            "mail(me)",
+            "memory limit = 4GB",
+            "my.email = test",
+            "'a' . 'b'",
+            "photo. Nice",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

@@ -164,6 +164,15 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     if glued_logic(&n.lower) {
         return Some((1, "logic operator glued to a quote", evidence(&n.lower)));
     }
+    if n.lower.contains("/*") && comment_spaced_keyword(&n.lower) {
+        return Some((1, "comment used as a space next to a SQL keyword", evidence(&n.lower)));
+    }
+    if n.lower.contains("::") && pg_cast(&n.lower) {
+        return Some((1, "Postgres type cast of a column or function", evidence(&n.lower)));
+    }
+    if n.lower.contains('=') && quoted_tautology(&n.lower) {
+        return Some((1, "quoted tautology", evidence(&n.lower)));
+    }
     let mut vs = variants(&n.lower);
     if ctx == InputContext::Path {
         vs.extend(
@@ -202,6 +211,96 @@ fn glued_logic(s: &str) -> bool {
         .expect("static regex")
     });
     re.is_match(s)
+}
+
+/// `select/**/x`, `drop/*c*/t`, `dr/**/op/*c*/t`: a block comment glued to a
+/// SQL keyword on one side and a word on the other, as a space substitute.
+fn comment_spaced_keyword(s: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = R.get_or_init(|| {
+        regex::Regex::new(r"([a-z_@]+)/\*[^*]*\*/([a-z_@(]+)").expect("static regex")
+    });
+    let joined = s.contains("/**/").then(|| s.replace("/**/", ""));
+    let sql = |w: &str| {
+        matches!(
+            w,
+            "select"
+                | "union"
+                | "from"
+                | "where"
+                | "drop"
+                | "insert"
+                | "into"
+                | "update"
+                | "delete"
+                | "and"
+                | "or"
+                | "having"
+                | "order"
+                | "group"
+                | "by"
+                | "limit"
+                | "exec"
+                | "declare"
+                | "table"
+                | "values"
+                | "all"
+        )
+    };
+    let glued = |s: &str| {
+        re.captures_iter(s).any(|c| {
+            let b = c[2].trim_end_matches('(');
+            sql(&c[1]) || sql(b)
+        })
+    };
+    glued(s) || joined.as_deref().is_some_and(glued)
+}
+
+/// `password::int`, `current_user::text`: a Postgres cast of a name, how
+/// error-based probes turn a value into a conversion error.
+fn pg_cast(s: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = R.get_or_init(|| {
+        regex::Regex::new(r"(?:^|[^a-z0-9_:])[a-z_][a-z0-9_]*(?:\(\))?\s*::\s*(?:int[248]?|integer|bigint|smallint|text|varchar|numeric|regclass|oid|bytea|jsonb?|inet|bool|boolean)(?:$|[^a-z0-9_:])")
+            .expect("static regex")
+    });
+    re.is_match(s)
+}
+
+/// `'1'='1'`, `"a" = "a"`: two equal quoted literals compared.
+fn quoted_tautology(s: &str) -> bool {
+    let b = s.as_bytes();
+    for (i, _) in s.match_indices('=') {
+        let left = s[..i].trim_end();
+        let right = s[i + 1..].trim_start();
+        let Some(q) = left.chars().last().filter(|c| *c == '\'' || *c == '"') else {
+            continue;
+        };
+        let inner_l = &left[..left.len() - 1];
+        let Some(open) = inner_l.rfind(q) else {
+            continue;
+        };
+        let lit = &inner_l[open + 1..];
+        if lit.len() > 16 || !right.starts_with(q) {
+            continue;
+        }
+        let r = &right[1..];
+        if r.starts_with(lit) && r[lit.len()..].starts_with(q) && (open == 0 || b[open - 1] != b'=') {
+            // The left literal opens the value, or follows a quote, a comma,
+            // a logic word or a space: `x' or 'a'='a`, `'b', '1'='1'`.
+            let before = inner_l[..open].trim_end();
+            if before.is_empty()
+                || before.ends_with(['\'', '"', ',', '(', ')'])
+                || before.ends_with(" or")
+                || before.ends_with(" and")
+                || before == "or"
+                || before == "and"
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 fn variants(lower: &str) -> Vec<String> {
@@ -321,6 +420,9 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
     if body.len() == 1 && first.kind == 'i' && sys_object(&first.text) {
         return Some((1, "SQL system object name"));
     }
+    if skip == 0 && first.text == "select" && next.is_some_and(|t| selected_probe(t, body.get(2))) {
+        return Some((1, "SELECT of a function or literal"));
+    }
     let bare_open = body.len() == skip + 2 && next.is_some_and(|t| t.kind == '(');
     if bare_open && (first.kind == 'F' || PROBE_FUNCS.contains(&first.text.as_str())) {
         return Some((1, "SQL function name with an open parenthesis"));
@@ -336,6 +438,23 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
         }
     }
     None
+}
+
+/// What an injected `SELECT` asks for: a typical injection function, a
+/// variable, a hex literal or a CASE expression.
+fn selected_probe(t: &Tok, after: Option<&&Tok>) -> bool {
+    const CALLED: &[&str] = &[
+        "char", "chr", "if", "iif", "concat", "concat_ws", "group_concat", "version", "user",
+        "database", "schema", "ascii", "substring", "substr", "mid", "load_file", "benchmark",
+        "md5", "sha1", "hex", "unhex", "cast", "convert", "extractvalue", "updatexml",
+        "current_user", "system_user", "length", "count", "coalesce", "ifnull", "nullif",
+    ];
+    let call = after.is_some_and(|a| a.kind == '(');
+    matches!(t.kind, 'F' | 'v')
+        || call && CALLED.contains(&t.text.as_str())
+        || matches!(t.text.as_str(), "sleep" | "pg_sleep" | "case" | "@@version")
+        || t.kind == 'n' && t.text.starts_with("0x") && t.text.len() > 3
+        || t.kind == '(' && after.is_some_and(|a| a.text == "case" || a.text == "select")
 }
 
 /// A short value made of SQL syntax only: keywords joined by operators,
@@ -475,6 +594,16 @@ mod tests {
             "select slEEp (-3 * -2)",
             "x group by y having count(id) >= 2",
             "'{}'::jsonb @> '{}'",
+            "UNION/*x*/SELECT 1",
+            "dr/**/op/*y*/accounts",
+            "select/**/name/**/from/**/t",
+            "SELECT CHR(65)",
+            "select 0x41424344",
+            "select (case when 1 then 2 end)",
+            "select pg_sleep",
+            "session_user::int",
+            "b', 'x'='x'",
+            "9 or 'q'='q",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -504,6 +633,13 @@ mod tests {
             "as far as I know from experience",
             "and so = it goes",
             "it's 'and' not 'or'",
+            "src/**/*.rs",
+            "a /* note */ b",
+            "select color (red)",
+            "Select one (1) item",
+            "std::string and i32::MAX",
+            "'a' = 'b'",
+            "name='x'",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

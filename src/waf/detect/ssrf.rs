@@ -16,6 +16,10 @@ const METADATA_HOSTS: &[&str] = &[
     "instance-data",
     "metadata.azure.com",
     "169.254.169.123",
+    "metadata.packet.net",
+    "metadata.platformequinix.com",
+    "metadata.tencentyun.com",
+    "metadata.oraclecloud.com",
 ];
 const METADATA_PATHS: &[&str] = &[
     "/latest/meta-data",
@@ -23,6 +27,8 @@ const METADATA_PATHS: &[&str] = &[
     "/metadata/instance",
     "/latest/user-data",
     "/latest/api/token",
+    "/opc/v1/instance",
+    "/opc/v2/instance",
 ];
 const BAD_SCHEMES: &[&str] = &[
     "gopher",
@@ -92,6 +98,18 @@ fn internal_host_value(s: &str) -> bool {
             host,
             "localtest.me" | "lvh.me" | "vcap.me" | "lacolhost.com"
         )
+        || matches!(
+            host,
+            "localhost.localdomain"
+                | "localhost4"
+                | "localhost4.localdomain4"
+                | "localhost6"
+                | "localhost6.localdomain6"
+                | "ip6-localhost"
+                | "ip6-loopback"
+                | "ipv6-localhost"
+                | "ipv6-loopback"
+        )
         || host == "kubernetes.default.svc"
         || host.ends_with(".svc.cluster.local");
     internal && (sep || host.contains('.'))
@@ -136,14 +154,18 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
     if BAD_SCHEMES.contains(&scheme) && !host_port.is_empty() {
         return Some((1, "dangerous URL scheme"));
     }
-    if !matches!(scheme, "http" | "https" | "ftp" | "ws" | "wss" | "")
-        || ctx == InputContext::Referer
-    {
+    if ctx == InputContext::Referer {
         return None;
     }
+    let web = matches!(scheme, "http" | "https" | "ftp" | "ws" | "wss" | "");
     let host = strip_port(host_port);
     if host == "localhost" || host.ends_with(".localhost") {
+        // Development set-ups pass `http://localhost:port/` URLs around, so
+        // the name alone is a weak sign.
         return Some((2, "loopback host name"));
+    }
+    if !web && !host.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '[') {
+        return None;
     }
     if host == "0" {
         return Some((1, "loopback host"));
@@ -151,12 +173,27 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
     if host.contains(':') {
         return ipv6(host);
     }
-    let (ip, canonical) = parse_ipv4(host)?;
+    let (ip, canonical) = parse_ipv4(host).or_else(|| wrapped_integer(host))?;
+    let integer = !host.contains('.');
+    if integer && web && host.len() >= 4 {
+        // `http://3232235777`: nobody writes a public address as one number.
+        return Some((1, "IPv4 address written as one integer"));
+    }
     let internal = classify(ip)?;
     if !canonical || internal == 0 {
         return Some((1, "loopback or private address"));
     }
     Some((2, "private address"))
+}
+
+/// A single decimal number over 32 bits, as parsers that keep only the low
+/// 32 bits read it (`7147006462` is 169.254.169.254).
+fn wrapped_integer(h: &str) -> Option<(u32, bool)> {
+    if h.len() > 13 || !h.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let v: u64 = h.parse().ok()?;
+    (v >> 32 != 0).then_some(((v & 0xffff_ffff) as u32, false))
 }
 
 fn strip_port(h: &str) -> &str {
@@ -287,6 +324,12 @@ mod tests {
             "http://example.com:80 &@127.0.0.9:22/",
             "host.docker.internal/admin",
             "localtest.me/",
+            "ssh://0x7f.1/",
+            "telnet://127.0.0.1:23",
+            "http://8589934593/",
+            "http:2130706433",
+            "ip6-localhost/x",
+            "http://3232235777/",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -299,6 +342,9 @@ mod tests {
             "http://93.184.216.34/",
             "version 127.0.0",
             "see 10.2.3 release",
+            "git://example.org/repo.git",
+            "order 12345678901",
+            "spotify:track:12345",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
