@@ -33,7 +33,9 @@ pub enum Var {
     /// Multipart file names (`files`).
     Files,
     /// Multipart file content types (`files_content_type`).
-    FilesContentType,
+FilesContentType,
+    /// The form field names of multipart file parts.
+    FilesNames,
     /// Decoded and normalised path (`path`).
     Path,
     /// Decoded path, `..` kept (`path_decoded`).
@@ -71,7 +73,7 @@ pub enum Var {
 
 impl Var {
     /// Every variable with its rule-file name and the name shown in matches.
-    pub const TABLE: [(&'static str, Var, &'static str); 28] = [
+    pub const TABLE: [(&'static str, Var, &'static str); 29] = [
         ("args", Var::Args, "ARGS"),
         ("args_names", Var::ArgsNames, "ARGS_NAMES"),
         ("args_get", Var::ArgsGet, "ARGS"),
@@ -83,6 +85,7 @@ impl Var {
         ("json", Var::Json, "JSON"),
         ("xml", Var::Xml, "XML"),
         ("files", Var::Files, "FILES"),
+        ("files_names", Var::FilesNames, "FILES_NAMES"),
         (
             "files_content_type",
             Var::FilesContentType,

@@ -180,6 +180,12 @@ pub fn items<'v>(view: &'v RequestView<'_>, var: Var, out: &mut Vec<Item<'v>>) {
             },
             ctx: C::BodyValue,
         })),
+        Var::FilesNames => out.extend(view.body().files.iter().map(|f| Item {
+            source: var,
+            name: &f.field,
+            value: &f.field,
+            ctx: C::BodyName,
+        })),
         Var::Headers | Var::HeaderNames => header_items(view, var, out),
         Var::Cookies => push_fields(out, var, view.cookies(), C::Cookie),
         Var::CookieNames => push_names(out, var, view.cookies(), C::Cookie),

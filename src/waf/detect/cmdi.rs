@@ -172,7 +172,7 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
         // A User-Agent or Referer is a product token or a URL, never a
         // command line.
         Pos::Start
-            if ctx == InputContext::Header
+            if ctx.is_header()
                 && clear
                 && (shelly || !englishy && (at_end || arg_plain(arg))) =>
         {
@@ -507,7 +507,7 @@ mod tests {
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
-        let header = |s: &str| detect(&Norm::new(s), InputContext::Header).map(|f| f.0);
+        let header = |s: &str| detect(&Norm::new(s), InputContext::UserAgent).map(|f| f.0);
         for s in ["nmap -sV 192.0.2.4", "cat /etc/shadow", "visudo", "kubectl get pods"] {
             assert_eq!(header(s), Some(1), "{s}");
         }

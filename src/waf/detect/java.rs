@@ -125,6 +125,10 @@ const STRONG: &[&str] = &[
     ".spawnsync(",
     "console.info(",
     "console.log(",
+    "new function(",
+    "new function (",
+    "module.exports=",
+    "module.exports =",
 ];
 
 /// Detects Java-family injection in one value.

@@ -87,6 +87,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         .or_else(|| whole_call(s))
         .or_else(|| wrapped_name_call(s))
         .or_else(|| concat_name(s))
+        .or_else(|| glued_call(s))
         .or_else(|| calls(s))
         .or_else(|| globals(s))
         .or_else(|| upload_name(s, ctx));
@@ -308,12 +309,52 @@ fn whole_call(s: &str) -> Option<(u8, &'static str)> {
 fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = R.get_or_init(|| {
-        Regex::new(r#"[(\[]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]](?:\s*\[\s*\d+\s*\])*\s*\("#)
+        Regex::new(r#"[(\[]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]](?:\s*\[\s*\d+\s*\])*\s*\(|['"]([a-z_][a-z0-9_]*)['"]\s*\(\s*[$'"a-z]"#)
             .expect("static regex")
     });
     re.captures_iter(s)
-        .any(|c| EXEC.contains(&&c[1]) && !NOT_EXEC.contains(&&c[1]))
+        .any(|c| {
+            let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+            EXEC.contains(&name) && !NOT_EXEC.contains(&name)
+        })
         .then_some((1, "call of a wrapped function name"))
+}
+
+/// Long PHP function names that appear in nothing but PHP code, called even
+/// when glued to other text (`xcall_user_func(`).
+fn glued_call(s: &str) -> Option<(u8, &'static str)> {
+    const NAMES: &[&str] = &[
+        "call_user_func",
+        "create_function",
+        "fsockopen",
+        "gzinflate",
+        "gzdecode",
+        "gzuncompress",
+        "zlib_decode",
+        "shell_exec",
+        "proc_open",
+        "pcntl_exec",
+        "base64_decode",
+        "str_rot13",
+        "file_get_contents",
+        "file_put_contents",
+        "move_uploaded_file",
+        "highlight_file",
+        "show_source",
+        "posix_getpwuid",
+        "stream_socket_client",
+        "preg_replace_callback",
+        "assert_options",
+        "register_shutdown_function",
+    ];
+    static M: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    let m = M.get_or_init(|| aho_corasick::AhoCorasick::new(NAMES).expect("static patterns"));
+    m.find_iter(s)
+        .any(|f| {
+            let rest = s[f.end()..].trim_start_matches(|c: char| c.is_whitespace() || c == '=');
+            rest.starts_with('(') || rest.starts_with("_array") && rest[6..].trim_start().starts_with('(')
+        })
+        .then_some((1, "PHP function call"))
 }
 
 /// Quoted fragments joined with `.` that spell a code-execution function:
@@ -507,6 +548,9 @@ mod tests {
             "$v/*z*/(1)",
             "Klass::$fn()",
             "<? \techo 'x'",
+            "return\"passthru\"($c)",
+            "xyzgzinflate(\"abc\")",
+            "zlib_decode=(q)",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }

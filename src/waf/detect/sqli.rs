@@ -23,8 +23,21 @@ fn statement_start(body: &[&Tok]) -> bool {
         "alter" | "drop" | "truncate" if b.text == "table" || b.text == "database" => c.is_some(),
         "drop" | "truncate" => b.kind == 'i' && c.is_some_and(|t| t.kind == ';'),
         "set" | "declare" => b.kind == 'v',
+        "delete" => b.text == "from" && c.is_some_and(|t| t.kind == 'i') && terminated(body, 3),
+        "insert" => b.text == "into" && c.is_some_and(|t| t.kind == 'i') && terminated(body, 3),
+        "update" => {
+            c.is_some_and(|t| t.text == "set") && b.kind == 'i' && terminated(body, 3)
+        }
         _ => false,
     }
+}
+
+/// The statement at `from` goes on to a `;`, a `WHERE` or a comparison: SQL,
+/// not a sentence that starts with "delete from".
+fn terminated(body: &[&Tok], from: usize) -> bool {
+    body[from.min(body.len())..]
+        .iter()
+        .any(|t| t.kind == ';' || t.text == "where" || t.kind == 'o' && t.text == "=")
 }
 
 /// Names of database system objects (catalogs, stored procedures, packages).
@@ -161,6 +174,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
             return Some((1, "MySQL executable comment", evidence(&n.lower)));
         }
     }
+    if escaped_quote_logic(&n.lower) {
+        return Some((1, "logic operator after an escaped quote", evidence(&n.lower)));
+    }
     if glued_logic(&n.lower) {
         return Some((1, "logic operator glued to a quote", evidence(&n.lower)));
     }
@@ -199,6 +215,23 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         }
     }
     best
+}
+
+/// `\'and`, `\`or\`1`: a backslash-escaped quote followed by a logic word,
+/// the probe for quote-escaping filters.
+fn escaped_quote_logic(s: &str) -> bool {
+    s.match_indices('\\').any(|(i, _)| {
+        let rest = &s[i + 1..];
+        let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
+            return false;
+        };
+        let after = rest[q.len_utf8()..].trim_start();
+        ["and", "or", "xor"].iter().any(|w| {
+            after.strip_prefix(w).is_some_and(|r| {
+                !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            })
+        })
+    })
 }
 
 /// `a'or'1`, `x"and"1`: a closing quote glued to a logic operator and an operand.
@@ -357,7 +390,7 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
         {
             Some((1, "condition opening the value"))
         }
-        Some(b'&') if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '(']) => {
+        Some(b'&') if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '(']) || fp[start + 1..].starts_with("f(") => {
             logic_tail(&fp[start + 1..], trailing_comment).filter(|r| r.0 == 1 && fp.len() >= 4)
         }
         Some(b'n') => after_literal(&body, start + 1, trailing_comment, false),
@@ -400,6 +433,22 @@ fn after_literal(
         {
             Some((1, "statement after a closed string"))
         }
+        'E' | 'U'
+            if string
+                && rest
+                    .first()
+                    .is_some_and(|t| matches!(t.kind, 'i' | 'k' | 'E' | 'n' | '(' | 'v' | 'U'))
+                && matches!(
+                    next.text.as_str(),
+                    "alter" | "drop" | "truncate" | "create" | "insert" | "update" | "delete"
+                        | "select" | "grant" | "shutdown" | "union" | "intersect"
+                ) =>
+        {
+            Some((1, "statement after a closed string"))
+        }
+        ';' if string && rest.is_empty() && i == 1 => {
+            Some((1, "statement end after a closed string"))
+        }
         'c' if string || parens > 0 => Some((2, "comment after a literal")),
         _ if comment && string && parens > 0 => Some((2, "parenthesis and comment after a string")),
         _ => None,
@@ -417,7 +466,7 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
     if skip == 0 && statement_start(body) {
         return Some((1, "value opens with a SQL statement"));
     }
-    if body.len() == 1 && first.kind == 'i' && sys_object(&first.text) {
+    if body.len() == 1 && matches!(first.kind, 'i' | 's') && sys_object(&first.text) {
         return Some((1, "SQL system object name"));
     }
     if skip == 0 && first.text == "select" && next.is_some_and(|t| selected_probe(t, body.get(2))) {
@@ -604,6 +653,15 @@ mod tests {
             "session_user::int",
             "b', 'x'='x'",
             "9 or 'q'='q",
+            "DELETE FROM accounts;--",
+            "update t set a=1 where 1",
+            "'sqloledb'",
+            "x\\' or 2",
+            "q\\'and",
+            "zed'; ",
+            "k' drop t",
+            "OR md5_hex('x') = 'y'",
+            "x' or '{}' ?| 'a'",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -640,6 +698,11 @@ mod tests {
             "std::string and i32::MAX",
             "'a' = 'b'",
             "name='x'",
+            "Delete from my list please",
+            "update my profile set",
+            "He said 'hi'; then left",
+            "it\\'s and more",
+            "Jack' drop-off",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
