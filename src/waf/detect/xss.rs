@@ -51,7 +51,7 @@ fn global_call_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     re(
         &R,
-        r#"(?:^|[^a-z0-9_$])(?:self|top|this|window|frames|parent|globalthis|content|opener)\s*\[.{1,600}?\]\s*(?:\(|`)|\.constructor\s*\.\s*constructor|\.(?:call|apply|bind)\s*`|\.constructor\s*\(|(?:\[\s*\]|!\s*\[\s*\]|\+\s*\[\s*\]){4}"#,
+        r#"(?:^|[^a-z0-9_$])(?:self|top|this|window|frames|parent|globalthis|content|opener)\s*\[.{1,600}?\]\s*(?:\(|`)|\.constructor\s*\.\s*constructor|\.\s*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*\}|\.constructor\s*\(|(?:\[\s*\]|!\s*\[\s*\]|\+\s*\[\s*\]){4}"#,
     )
 }
 
@@ -104,6 +104,9 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
             .then_some((1, "event handler with code")),
         js_break(&uncommented),
         css(s),
+        dom_code(&uncommented),
+        attribute_breakout(s),
+        obfuscated_scheme(s),
     ];
     let found = checks.into_iter().flatten().min_by_key(|c| c.0);
     found.map(|(l, why)| (l, why, evidence(&n.text)))
@@ -117,6 +120,7 @@ fn cannot_match(s: &str) -> bool {
     !s.contains(['<', ':', '[', '`', '=', '(', '\u{bc}', '\u{be}'])
         && !s.contains("constructor")
         && !s.contains("document")
+        && !s.contains("window")
 }
 
 /// Code built only from `[]()!+` (JSFuck and its relatives).
@@ -219,6 +223,8 @@ fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'
     if WEAK_TAGS.contains(&name) {
         let lvl = if name == "base" && attrs.contains("href")
             || name == "meta" && attrs.contains("refresh")
+            || name == "meta" && closed && (attrs.contains("charset") || attrs.contains("http-equiv"))
+            || name == "link" && attrs.contains("href") && closed
             || matches!(name, "svg" | "math" | "xss" | "style") && closed
         {
             1
@@ -322,6 +328,50 @@ fn js_break(s: &str) -> Option<(u8, &'static str)> {
     Some((2, "JavaScript sink"))
 }
 
+/// Script that reaches into the page (`window.location`, `document.body.
+/// appendChild(...)`, `document.querySelector(...)`) at the start of the value
+/// or right after a quote or tag end: injected, not quoted source code.
+fn dom_code(s: &str) -> Option<(u8, &'static str)> {
+    if !s.contains("document") && !s.contains("window") {
+        return None;
+    }
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = re(
+        &R,
+        r#"(?:^\s*|["'`>]\s*;?\s*)(?:window\.location\b|(?:window|document)\.(?:location|cookie|domain)\s*(?:=|\.|\[)|document\.(?:body|head|documentelement|queryselector(?:all)?|getelementby[a-z]+|createelement|forms|scripts)\s*[.(\[])"#,
+    );
+    re.is_match(s).then_some((1, "script access to the page"))
+}
+
+/// `"onmouseover=...`, `'formaction=`: a quote that closes an attribute
+/// value, then a new attribute that runs script.
+fn attribute_breakout(s: &str) -> Option<(u8, &'static str)> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = re(
+        &R,
+        r#"^\s*[a-z0-9]*["'`]\s*/?\s*(?:on[a-z]{3,}|formaction|srcdoc)\s*="#,
+    );
+    re.is_match(s).then_some((1, "attribute injected after a closing quote"))
+}
+
+/// `ja&tab;vascript:`, `java script:`: a script scheme whose name is broken
+/// by whitespace or control characters, which browsers drop.
+fn obfuscated_scheme(s: &str) -> Option<(u8, &'static str)> {
+    if !s.contains(':') {
+        return None;
+    }
+    let sq = squeeze(s);
+    ["javascript:", "vbscript:", "livescript:"]
+        .iter()
+        .any(|p| {
+            sq.match_indices(p).any(|(i, _)| {
+                (i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`']))
+                    && !s.contains(p)
+            })
+        })
+        .then_some((1, "script URI with a split scheme"))
+}
+
 fn css(s: &str) -> Option<(u8, &'static str)> {
     let sq = squeeze(s);
     if sq.contains(":expression(")
@@ -392,6 +442,16 @@ mod tests {
             "a:url(javascript",
             "(![]+[])[+!+[]]",
             "<v:vmlframe src=\"example.net/a.fml\"/>",
+            "window.location='//example.net'",
+            "document.body.innerHTML='x'",
+            "document.getElementById('a').click()",
+            "\" onpointerenter=x",
+            "' formaction=//example.net",
+            "java\tscript:go()",
+            "java&tab;script:",
+            "<meta http-equiv=\"set-cookie\" content=\"a=b\">",
+            "<link rel=import href=//example.net/x>",
+            "[].map.call`${alert}x`",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -408,6 +468,13 @@ mod tests {
             "send an alert to the team",
             "my javascript skills",
             "confirm your email",
+            "open the window. location is fine",
+            "the document body text",
+            "\"one\" = two",
+            "O'Neil",
+            "javascript: the good parts",
+            "see http://example.com/a?b=c",
+            "Array.from(document.querySelectorAll(\".x\"))",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
