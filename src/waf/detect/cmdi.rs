@@ -115,6 +115,14 @@ const WRAPPERS: &[&str] = &[
     "busybox",
 ];
 
+/// Tools that run a command given after their own options
+/// (`flock -u / whoami`, `cpulimit -l 50 -f id`).
+const OPTION_WRAPPERS: &[&str] = &[
+    "flock", "cpulimit", "stdbuf", "ionice", "chrt", "setsid", "taskset", "numactl", "unbuffer",
+    "firejail", "runuser", "timeout", "sudo", "doas", "nice", "nohup", "env", "strace", "ltrace",
+    "xargs", "watch",
+];
+
 fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str)> {
     let mut rest = rest.trim_start_matches(|c: char| {
         c.is_whitespace() || matches!(c, '(' | '{' | '"' | '\'' | '!')
@@ -139,6 +147,9 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
             }
         }
     }
+    if let Some(hit) = wrapped_command(rest) {
+        return Some(hit);
+    }
     let word_end = rest
         .find(|c: char| c.is_whitespace() || ";|&`$()<>'\"".contains(c))
         .unwrap_or(rest.len());
@@ -146,12 +157,22 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
     let arg = rest[word_end..].trim_start_matches(|c: char| c.is_whitespace() || c == '<');
     let (had_path, name) = split_path(word);
     let name = name.trim_end_matches(".exe");
+    // `python3.10`, `gcc7.4`: a binary with its version glued on.
+    let name = if !is_clear(name) && name.contains('.') {
+        name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.')
+    } else {
+        name
+    };
     let clear = is_clear(name) || (had_path && glob_match_any(name));
     let wordy = is_wordy(name);
     if !clear && !wordy {
         return None;
     }
-    let shelly = shelly_arg(arg, name);
+    // `cmd < file`: an input redirection is shell syntax.
+    // (`mysql> ` with the sign glued to the word is a prompt, not that.)
+    let redirected = rest[word_end..].starts_with(char::is_whitespace)
+        && rest[word_end..].trim_start().starts_with(['<', '>']);
+    let shelly = shelly_arg(arg, name) || redirected && !arg.is_empty();
     let at_end = arg.is_empty() || arg.starts_with(['|', ';', '&', '`', ')', '#']);
     let englishy = ENGLISHY.contains(&name);
     match pos {
@@ -199,6 +220,28 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
         Pos::Start if clear && shelly => Some((2, "command line")),
         _ => None,
     }
+}
+
+/// `flock -u / whoami`: a wrapper, its options, then a known binary.
+fn wrapped_command(rest: &str) -> Option<(u8, &'static str)> {
+    let mut words = rest.split_whitespace();
+    let first = words.next()?;
+    if !OPTION_WRAPPERS.contains(&first) {
+        return None;
+    }
+    for w in words.take(6) {
+        let (_, name) = split_path(w);
+        if is_clear(name) && !ENGLISHY.contains(&name) {
+            return Some((1, "command run through a wrapper"));
+        }
+        // Only the wrapper's options and their values may come between.
+        let option = w.starts_with(['-', '+', '/'])
+            || w.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+        if !option {
+            return None;
+        }
+    }
+    None
 }
 
 /// A known binary starts the value once the obfuscation is undone
@@ -504,6 +547,10 @@ mod tests {
             "ping`` 10.0.0.1",
             "x&nmcli",
             "dd if=/dev/sda of=/tmp/disk",
+            "flock -x /tmp uname",
+            "x | gcc9.1",
+            "a&ipconfig < in.txt",
+            "ionice -c 3 ifconfig",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -536,6 +583,10 @@ mod tests {
             "bin/report.pdf",
             "ansible",
             "kubectl docs",
+            "timeout after 5 seconds",
+            "watch the whoami video",
+            "python3.10 is out",
+            "done; mysql> grant all on db.* to u",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

@@ -57,6 +57,9 @@ pub fn deobfuscate(s: &str) -> String {
     if t.contains("[?]") {
         t = t.replace("[?]", "?");
     }
+    if t.contains('[') {
+        t = single_char_classes(&t);
+    }
     if t.contains(['\'', '"']) {
         t = unquote_inside_words(&t);
     }
@@ -95,6 +98,31 @@ pub fn deobfuscate(s: &str) -> String {
         } else {
             c
         });
+    }
+    out
+}
+
+/// `adduse[r]`, `/usr/bin/[u]name`: a one-character bracket class inside a
+/// word is that character.
+fn single_char_classes(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'['
+            && i + 2 < b.len()
+            && b[i + 2] == b']'
+            && b[i + 1].is_ascii_alphanumeric()
+            && (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'/')
+                || b.get(i + 3).is_some_and(|c| c.is_ascii_alphanumeric()))
+        {
+            out.push(b[i + 1] as char);
+            i += 3;
+            continue;
+        }
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
     }
     out
 }
@@ -195,10 +223,10 @@ const EXPANSIONS: &[(&str, &str)] = &[
     ("{,", r#"\{,[$'"]?[a-z/][^{}\s]{0,80}\}"#),
     (
         "IF_WORD",
-        r"\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel)\s",
+        r"\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\s",
     ),
     ("IF_WORD", r"\bif\s+\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s"),
-    ("==", r"\bif\s+(?:/i\s+)?(?:not\s+)?\S+\s*==\s*\S+\s+\w"),
+    ("==", r#"\bif\s+(?:/i\s+)?(?:not\s+)?(?:"[^"]*"|\S+)\s*==\s*(?:"[^"]*"|\S+)\s+\w"#),
     (
         "IF_WORD",
         r"\bif(?:\s*/i)?\s+(?:not\s+)?(?:\(\s*)?\S+\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*\S+(?:\s*\))?\s+\S",

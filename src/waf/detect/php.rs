@@ -78,7 +78,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     // Tags need `<` (or `__halt_compiler`), calls `(`, superglobals and
     // variable variables `$`, Drupal keys `#`, serialized objects `{`: without
     // them only the file-name check can fire.
-    if !s.contains(['<', '(', '$', '#', '{']) && !s.contains("__halt_compiler") {
+    if !s.contains(['<', '(', '$', '#', '{'])
+        && !s.contains("__halt_compiler")
+        && !s.contains("php]")
+    {
         return upload_name(s, ctx)
             .or_else(|| ini_directive(s))
             .map(|(l, why)| (l, why, evidence(&n.text)));
@@ -88,6 +91,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         .or_else(|| wrapped_name_call(s))
         .or_else(|| concat_name(s))
         .or_else(|| glued_call(s))
+        .or_else(|| family_call(s))
         .or_else(|| calls(s))
         .or_else(|| globals(s))
         .or_else(|| upload_name(s, ctx));
@@ -106,6 +110,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 }
 
 fn tags(s: &str) -> Option<(u8, &'static str)> {
+    // `[php]...[/php]`: the BBCode-style tags of CMS plugins that run PHP.
+    if s.contains("[/php]") || s.contains("[\\php]") || s.contains("[php]") && s.contains(['$', ';', '"', '\'', '(']) {
+        return Some((1, "PHP code tag"));
+    }
     let open_php = s
         .match_indices("<?")
         .any(|(i, _)| s[i + 2..].trim_start().starts_with("php"));
@@ -309,7 +317,7 @@ fn whole_call(s: &str) -> Option<(u8, &'static str)> {
 fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = R.get_or_init(|| {
-        Regex::new(r#"[(\[]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]](?:\s*\[\s*\d+\s*\])*\s*\(|['"]([a-z_][a-z0-9_]*)['"]\s*\(\s*[$'"a-z]"#)
+        Regex::new(r#"[(\[{]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]}](?:[)\]}\s]|\[\s*\d+\s*\]|\{[^{}]{0,40}\})*\(|['"]([a-z_][a-z0-9_]*)['"]\s*\(\s*[$'"a-z]"#)
             .expect("static regex")
     });
     re.captures_iter(s)
@@ -318,6 +326,17 @@ fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
             EXEC.contains(&name) && !NOT_EXEC.contains(&name)
         })
         .then_some((1, "call of a wrapped function name"))
+}
+
+/// A value that opens with a call of a function from one of PHP's extension
+/// families (`array_diff (`, `sodium_crypto_box(`, `tidy_parse_string()`).
+fn family_call(s: &str) -> Option<(u8, &'static str)> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r"^\s*@?(?:array|date|odbc|sodium|tidy|mb|str|preg|curl|mysqli|openssl|posix|pcntl|proc|stream|socket|ftp|ldap|imap|iconv|gz|bz|zip|libxml|simplexml|json|hash|mcrypt|ob|ini|apache|zlib|ctype|func|spl|iterator|escapeshell|image|exif|finfo|pg|sqlite|oci|mssql|dba|mysql|xmlrpc|xsl|intl|grapheme|pspell|readline|shmop|sysvmsg|sem|msg|shm|apcu|opcache|phpversion|php_uname|highlight|show|parse|unserialize|serialize|base64|convert_uu|quoted_printable)_[a-z0-9_]+\s*\(")
+            .expect("static regex")
+    });
+    re.is_match(s).then_some((1, "PHP function call"))
 }
 
 /// Long PHP function names that appear in nothing but PHP code, called even
@@ -447,14 +466,22 @@ fn ini_directive(s: &str) -> Option<(u8, &'static str)> {
 fn var_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
     let stripped;
-    let s = if s.contains("/*") {
+    let commented = s.contains("/*") || s.contains("//") || s.contains('#');
+    let s = if commented {
         stripped = strip_comments(s);
         stripped.as_str()
     } else {
         s
     };
+    // A comment between a variable and its call parenthesis (`$a/**/()`) is
+    // only ever obfuscation.
+    static BARE: OnceLock<Regex> = OnceLock::new();
+    let bare = BARE.get_or_init(|| Regex::new(r"\$[a-z_][a-z0-9_]*\s*\(").expect("static regex"));
+    if commented && bare.is_match(s) {
+        return Some((1, "variable function call behind a comment"));
+    }
     let re = R.get_or_init(|| {
-        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*)*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
+        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*|\{[^{}]{0,40}\}\s*)*\(|\$\s*\{[^}]{1,40}\}\s*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
     });
     re.is_match(s).then_some((1, "variable function call"))
 }
@@ -551,6 +578,15 @@ mod tests {
             "return\"passthru\"($c)",
             "xyzgzinflate(\"abc\")",
             "zlib_decode=(q)",
+            "[php]echo 1;[/php]",
+            "$q/**/()",
+            "$b #x\n()",
+            "$__[_]{_}(1)",
+            "$ {@x}(2);",
+            "(['passthru'])[0]('id');",
+            "{[shell_exec][0]} ('id');",
+            "array_map (",
+            "sodium_crypto_box_keypair()",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -570,6 +606,10 @@ mod tests {
             "my.email = test",
             "'a' . 'b'",
             "photo. Nice",
+            "I like [php] and [js]",
+            "price $5 (approx)",
+            "array (of things)",
+            "#hashtag (fun)",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

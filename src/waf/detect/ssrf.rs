@@ -65,11 +65,13 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let mut best: Option<(u8, &'static str)> = None;
     let mut targets = urls(s);
     if s.contains("://") || s.starts_with("http:") || s.starts_with("https:") {
-        targets.extend(
-            s.split('@')
-                .skip(1)
-                .map(|h| ("http".to_string(), host_of(h))),
-        );
+        // `http://a.example &@10.0.0.1/`: every `@` inside an authority
+        // (no `/` since the `://`) names a host some parser will use.
+        targets.extend(s.match_indices('@').filter_map(|(i, _)| {
+            let scheme_end = s[..i].rfind("://")?;
+            (!s[scheme_end + 3..i].contains('/'))
+                .then(|| ("http".to_string(), host_of(&s[i + 1..])))
+        }));
     }
     for (scheme, host) in targets {
         let r = judge(&scheme, &host, ctx);
@@ -345,6 +347,7 @@ mod tests {
             "git://example.org/repo.git",
             "order 12345678901",
             "spotify:track:12345",
+            "https://unpkg.com/react@18/umd/react.js",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
