@@ -19,6 +19,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     } else {
         &n.lower
     };
+    if let Some(r) = expansion_only(n.lower.trim()) {
+        return Some((r.0, r.1, evidence(&n.lower)));
+    }
     let s = deobfuscate(lower);
     // `special` is pure: on the same text the second call repeats the first.
     let mut r = special(&s)
@@ -220,6 +223,25 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
         Pos::Start if clear && shelly => Some((2, "command line")),
         _ => None,
     }
+}
+
+/// A value that is nothing but shell expansions: directory-stack entries
+/// (`~+2`, `~-1`) or history references (`!-1!-2`).
+fn expansion_only(s: &str) -> Option<(u8, &'static str)> {
+    let b = s.as_bytes();
+    let dirstack = b.len() >= 3
+        && b.len() <= 5
+        && b[0] == b'~'
+        && matches!(b[1], b'+' | b'-')
+        && b[2..].iter().all(u8::is_ascii_digit);
+    let history = b.len() >= 6
+        && s.split('!').skip(1).count() >= 2
+        && s.starts_with('!')
+        && s.split('!').skip(1).all(|p| {
+            let p = p.strip_prefix('-').unwrap_or(p);
+            !p.is_empty() && p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit())
+        });
+    (dirstack || history).then_some((1, "shell expansion alone"))
 }
 
 /// `flock -u / whoami`: a wrapper, its options, then a known binary.
@@ -551,6 +573,8 @@ mod tests {
             "x | gcc9.1",
             "a&ipconfig < in.txt",
             "ionice -c 3 ifconfig",
+            "~+3",
+            "!-2!-3",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -586,6 +610,9 @@ mod tests {
             "timeout after 5 seconds",
             "watch the whoami video",
             "python3.10 is out",
+            "~5",
+            "wow!!",
+            "!1",
             "done; mysql> grant all on db.* to u",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");

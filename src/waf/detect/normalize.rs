@@ -371,7 +371,7 @@ pub fn fold_unicode(s: &str) -> String {
             0x24ea => '0',
             0x24b6..=0x24cf => char::from_u32(c as u32 - 0x24b6 + u32::from(b'a')).unwrap_or(c),
             0x24d0..=0x24e9 => char::from_u32(c as u32 - 0x24d0 + u32::from(b'a')).unwrap_or(c),
-            0x2018 | 0x2019 | 0x02bc => '\'',
+            0x2018 | 0x2019 | 0x02bc | 0xb4 => '\'',
             _ => c,
         })
         .collect()

@@ -23,6 +23,13 @@ fn statement_start(body: &[&Tok]) -> bool {
         "alter" | "drop" | "truncate" if b.text == "table" || b.text == "database" => c.is_some(),
         "drop" | "truncate" => b.kind == 'i' && c.is_some_and(|t| t.kind == ';'),
         "set" | "declare" => b.kind == 'v',
+        "create" => {
+            matches!(
+                b.text.as_str(),
+                "table" | "function" | "procedure" | "trigger" | "view" | "user" | "database"
+            ) && c.is_some_and(|t| t.kind == 'i' || t.kind == 'f')
+                && body[2..].iter().any(|t| t.kind == '(')
+        }
         "delete" => b.text == "from" && c.is_some_and(|t| t.kind == 'i') && terminated(body, 3),
         "insert" => b.text == "into" && c.is_some_and(|t| t.kind == 'i') && terminated(body, 3),
         "update" => {
@@ -183,6 +190,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     if n.lower.contains("/*") && comment_spaced_keyword(&n.lower) {
         return Some((1, "comment used as a space next to a SQL keyword", evidence(&n.lower)));
     }
+    if n.lower.contains("2.225073858507201") && n.lower.contains("e-308") {
+        return Some((1, "floating-point parser hang value", evidence(&n.lower)));
+    }
     if n.lower.contains("::") && pg_cast(&n.lower) {
         return Some((1, "Postgres type cast of a column or function", evidence(&n.lower)));
     }
@@ -199,7 +209,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         );
     }
     for v in vs {
-        for q in [None, Some('\''), Some('"')] {
+        for q in [None, Some('\''), Some('"'), Some('`')] {
             if q.is_some_and(|q| !v.contains(q)) {
                 continue;
             }
@@ -239,7 +249,7 @@ fn glued_logic(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = R.get_or_init(|| {
         regex::Regex::new(
-            r#"[a-z0-9'"\\]['"](?:or|and|xor|\|\||&&)(?:['"(@]|\s*\d+\s*(?:$|[=<>#;)-]))"#,
+            r#"[a-z0-9'"\\]['"](?:or|and|xor|\|\||&&)(?:['"(@]|\s*(?:\d+|true|false|null)\s*(?:$|[=<>#;)-]))"#,
         )
         .expect("static regex")
     });
@@ -366,6 +376,11 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
     let body: Vec<&Tok> = toks.iter().filter(|t| t.kind != 'c').collect();
     let fp: String = body.iter().map(|t| t.kind).collect();
     let trailing_comment = toks.last().is_some_and(|t| t.kind == 'c');
+    if !in_string {
+        if let Some(r) = leading_call(&body).filter(|r| r.0 == 1) {
+            return Some(r);
+        }
+    }
     if let Some(r) = anywhere(&body, &fp) {
         return Some(r);
     }
@@ -391,7 +406,8 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
             Some((1, "condition opening the value"))
         }
         Some(b'&') if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '(']) || fp[start + 1..].starts_with("f(") => {
-            logic_tail(&fp[start + 1..], trailing_comment).filter(|r| r.0 == 1 && fp.len() >= 4)
+            logic_tail(&fp[start + 1..], trailing_comment)
+                .filter(|r| r.0 == 1 && (fp.len() >= 4 || trailing_comment))
         }
         Some(b'n') => after_literal(&body, start + 1, trailing_comment, false),
         Some(b')') => after_literal(&body, start, trailing_comment, false),
@@ -468,6 +484,14 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
     }
     if body.len() == 1 && matches!(first.kind, 'i' | 's') && sys_object(&first.text) {
         return Some((1, "SQL system object name"));
+    }
+    if skip == 0
+        && first.text == "values"
+        && next.is_some_and(|t| t.kind == '(')
+        && body.get(2).is_some_and(|t| matches!(t.kind, 's' | 'n'))
+        && body.get(3).is_some_and(|t| t.kind == ',')
+    {
+        return Some((1, "VALUES list opening the value"));
     }
     if skip == 0 && first.text == "select" && next.is_some_and(|t| selected_probe(t, body.get(2))) {
         return Some((1, "SELECT of a function or literal"));
@@ -662,6 +686,14 @@ mod tests {
             "k' drop t",
             "OR md5_hex('x') = 'y'",
             "x' or '{}' ?| 'a'",
+            "select benchmark (10, md5(1))",
+            "values ('a', 'b')",
+            "CREATE PROCEDURE p (x INT) BEGIN END",
+            "` as `total_x` from",
+            "z'||true",
+            "or 3#",
+            "2.2250738585072011e-308",
+            "7\u{b4} or \u{b4}1\u{b4}=\u{b4}1",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -703,6 +735,10 @@ mod tests {
             "He said 'hi'; then left",
             "it\\'s and more",
             "Jack' drop-off",
+            "create table for 6 people",
+            "Values (honesty) matter",
+            "or 3 more",
+            "use `git status` as a check",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

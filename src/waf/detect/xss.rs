@@ -82,8 +82,18 @@ fn sink_re() -> &'static Regex {
 }
 
 /// Detects cross-site scripting in one value.
-pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
+pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
+    // A parameter name never holds `onload=`: such a name is an attribute
+    // written into the page.
+    if ctx.is_name() && s.contains('=') && handler_re().is_match(s) {
+        return Some((1, "event handler in a parameter name", evidence(&n.text)));
+    }
+    if s.contains("< ") || s.contains("<\t") || s.contains('<') && s.contains(' ') {
+        if let Some(r) = spaced_tag(s) {
+            return Some((r.0, r.1, evidence(&n.text)));
+        }
+    }
     if cannot_match(s) {
         return None;
     }
@@ -328,6 +338,39 @@ fn js_break(s: &str) -> Option<(u8, &'static str)> {
     Some((2, "JavaScript sink"))
 }
 
+/// `<s c r i p t`, `<f o r m`: a tag name spelled with spaces between its
+/// letters, the shape of filter-evasion probes.
+fn spaced_tag(s: &str) -> Option<(u8, &'static str)> {
+    const NAMES: &[&str] = &[
+        "script", "iframe", "form", "dialog", "object", "embed", "frame", "frameset", "svg",
+        "img", "image", "body", "input", "style", "video", "audio", "marquee", "details",
+        "button", "select", "textarea", "isindex", "math", "link", "meta", "base", "applet",
+        "template", "portal", "keygen",
+    ];
+    for (i, _) in s.match_indices('<') {
+        let rest = s[i + 1..].trim_start();
+        // Single letters, each followed by one space or tab.
+        let mut letters = String::new();
+        let b = rest.as_bytes();
+        let mut j = 0;
+        while j < b.len() && letters.len() <= 10 && b[j].is_ascii_alphabetic() {
+            let next = b.get(j + 1).copied();
+            if next.is_some_and(|c| c.is_ascii_alphabetic()) {
+                break;
+            }
+            letters.push(b[j] as char);
+            if !matches!(next, Some(b' ' | b'\t')) {
+                break;
+            }
+            j += 2;
+        }
+        if letters.len() >= 3 && NAMES.contains(&letters.as_str()) && !rest.starts_with(letters.as_str()) {
+            return Some((1, "tag name spelled out with spaces"));
+        }
+    }
+    None
+}
+
 /// Script that reaches into the page (`window.location`, `document.body.
 /// appendChild(...)`, `document.querySelector(...)`) at the start of the value
 /// or right after a quote or tag end: injected, not quoted source code.
@@ -452,6 +495,8 @@ mod tests {
             "<meta http-equiv=\"set-cookie\" content=\"a=b\">",
             "<link rel=import href=//example.net/x>",
             "[].map.call`${alert}x`",
+            "x<s c r i p t",
+            "<i f r a m e src=x",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -475,6 +520,8 @@ mod tests {
             "javascript: the good parts",
             "see http://example.com/a?b=c",
             "Array.from(document.querySelectorAll(\".x\"))",
+            "if a < b c d then",
+            "score < f o o",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
