@@ -104,7 +104,8 @@ pub fn last_key(path: &str) -> &str {
 }
 
 /// Each distinct key once (JSON and XML names are paths that repeat per array
-/// element); named by the first path that has it.
+/// element); named by the first path that has it. The keys of enclosing
+/// objects count too: `{"a":{"__proto__":{"b":1}}}` has the key `__proto__`.
 fn push_keys<'v>(out: &mut Vec<Item<'v>>, fields: &'v [Field]) {
     let mut seen = std::collections::HashSet::new();
     for f in fields {
@@ -116,6 +117,23 @@ fn push_keys<'v>(out: &mut Vec<Item<'v>>, fields: &'v [Field]) {
                 value: key,
                 ctx: InputContext::BodyName,
             });
+        }
+        // Plain `a.b.c` paths only; keys quoted as `["x.y"]` stay whole.
+        if f.name.contains("[\"") {
+            continue;
+        }
+        let mut rest = f.name.as_str();
+        while let Some(p) = rest.rfind(['.', '@']) {
+            rest = &rest[..p];
+            let outer = last_key(rest);
+            if !outer.is_empty() && seen.insert(outer) {
+                out.push(Item {
+                    source: Var::ArgsPostNames,
+                    name: &f.name,
+                    value: outer,
+                    ctx: InputContext::BodyName,
+                });
+            }
         }
     }
 }
@@ -247,7 +265,11 @@ mod tests {
         assert_eq!(names(&v, Var::Args), vec!["ARGS:q=1", "JSON:user.name=x"]);
         assert_eq!(
             names(&v, Var::ArgsNames),
-            vec!["ARGS_NAMES:q=q", "ARGS_POST_NAMES:user.name=name"]
+            vec![
+                "ARGS_NAMES:q=q",
+                "ARGS_POST_NAMES:user.name=name",
+                "ARGS_POST_NAMES:user.name=user"
+            ]
         );
         assert_eq!(names(&v, Var::Form), Vec::<String>::new());
         assert_eq!(names(&v, Var::RemoteAddr), vec!["REMOTE_ADDR=1.2.3.4"]);
@@ -271,6 +293,7 @@ mod tests {
             got,
             vec![
                 "ARGS_POST_NAMES:items[0].id=id",
+                "ARGS_POST_NAMES:items[0].id=items",
                 "ARGS_POST_NAMES:items[0].$where=$where"
             ]
         );

@@ -148,6 +148,9 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     if s.trim().trim_matches('"') == "__proto__" || s.contains("\"__proto__\"") {
         return Some((1, "prototype pollution key", evidence(&n.text)));
     }
+    if s.contains("while") && endless_loop(s) {
+        return Some((1, "endless loop (denial of service)", evidence(&n.text)));
+    }
     if qualified_class(s) {
         return Some((1, "JDK class name", evidence(&n.text)));
     }
@@ -184,6 +187,17 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     None
 }
 
+/// `while(!"")`, `while(String)`, `while((true))`: a value that opens with a
+/// loop whose condition is a constant truthy expression.
+fn endless_loop(s: &str) -> bool {
+    static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = R.get_or_init(|| {
+        regex::Regex::new(r#"^\s*while\s*\(+\s*(?:!+\s*(?:""|''|``|\[\s*\]|0|null|false)|true|1|string|object|array|number|\{\s*\}|\[\s*\])\s*\)+\s*(?:;|\{|$)"#)
+            .expect("static regex")
+    });
+    re.is_match(s)
+}
+
 /// A fully qualified class in a JDK or common gadget package (`java.io.Reader`).
 fn qualified_class(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
@@ -212,6 +226,8 @@ mod tests {
             "#{''.getClass().forName('java.lang.Runtime')}",
             "new java.io.File(\"/tmp\")",
             "require('child_process').exec('id')",
+            "while(!![]);",
+            "while ((true))",
             "_$$ND_FUNC$$_function(){}",
             "java.io.ObjectInputStream",
             "javax.naming.InitialContext",
@@ -228,6 +244,9 @@ mod tests {
             "the class loader talk",
             "runtime error in my app",
             "%{name}",
+            "while (x < 3) { x++ }",
+            "while true love waits",
+            "org.apache.commons.lang3 docs",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

@@ -191,10 +191,17 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
 /// A single decimal number over 32 bits, as parsers that keep only the low
 /// 32 bits read it (`7147006462` is 169.254.169.254).
 fn wrapped_integer(h: &str) -> Option<(u32, bool)> {
-    if h.len() > 13 || !h.chars().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let v: u64 = h.parse().ok()?;
+    let v: u64 = if let Some(x) = h.strip_prefix("0x") {
+        if x.is_empty() || x.len() > 16 || !x.chars().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        u64::from_str_radix(x, 16).ok()?
+    } else {
+        if h.len() > 13 || !h.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        h.parse().ok()?
+    };
     (v >> 32 != 0).then_some(((v & 0xffff_ffff) as u32, false))
 }
 
@@ -332,6 +339,7 @@ mod tests {
             "http:2130706433",
             "ip6-localhost/x",
             "http://3232235777/",
+            "http://0x1234567a9fea9fe/",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
