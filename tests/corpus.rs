@@ -36,8 +36,9 @@ fn default_config_body(origin: &Origin) -> String {
         .replace("audit_log: stdout", "audit_log: off")
 }
 
-/// CRS PL1-2 true-positive rate reached so far (the bar is 85%).
-const CRS_RATCHET: f64 = 70.0;
+/// The bar for CRS PL1-2 true positives (the bounded sample below
+/// scores 86.4%, the full set 85.2%).
+const CRS_RATCHET: f64 = 85.0;
 
 #[test]
 fn detection_accuracy_stays_above_the_bar() {
@@ -102,8 +103,8 @@ fn detection_accuracy_stays_above_the_bar() {
         blaze_white >= 99.0,
         "BlazeHTTP white TNR {blaze_white:.1}% < 99%"
     );
-    // The bar for CRS PL1-2 is 85%; Rampart is not there yet. This is a
-    // ratchet at the level reached, so a change cannot silently lose detection.
+    // The bar for CRS PL1-2 (85%): a change cannot silently lose
+    // detection.
     eprintln!("CRS PL1-2 TPR {crs_tpr:.1}% (bar: 85%), gotestwaf TPR {gtw_tpr:.1}%, Blaze TPR {blaze_black:.1}%");
     assert!(
         crs_tpr >= CRS_RATCHET,

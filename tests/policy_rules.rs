@@ -41,6 +41,7 @@ fn each_policy_rule_flags_its_shape_and_passes_a_look_alike() {
         (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8]),
         (&'a str, &'a str, Vec<(&'a str, &'a str)>, &'a [u8]),
     );
+    let long_ae = "gzip,".repeat(30);
     let cases: Vec<Case> = vec![
         (
             150001,
@@ -143,6 +144,76 @@ fn each_policy_rule_flags_its_shape_and_passes_a_look_alike() {
             ("GET", "/login?PHPSESSID=abc123", vec![], b""),
             ("GET", "/login?session=abc123", vec![], b""),
         ),
+        (
+            150016,
+            ("GET", "/auth?koa.sess=eyJ4IjoxfQ", vec![], b""),
+            ("GET", "/auth?sessionId=s-1688", vec![], b""),
+        ),
+        (
+            150008,
+            (
+                "GET",
+                "/",
+                vec![("connection", "keep-alive, keep-alive")],
+                b"",
+            ),
+            ("GET", "/", vec![("connection", "keep-alive, Upgrade")], b""),
+        ),
+        (
+            150018,
+            (
+                "GET",
+                "/",
+                vec![("content-type", "text/plain; charset=utf-8; junk")],
+                b"",
+            ),
+            (
+                "GET",
+                "/",
+                vec![("content-type", "text/plain; charset=\"utf-8\"")],
+                b"",
+            ),
+        ),
+        (
+            150031,
+            ("GET", "/", vec![("transfer-encoding", "chunked")], b""),
+            ("POST", "/", vec![("transfer-encoding", "chunked")], b""),
+        ),
+        (
+            150032,
+            ("GET", "/", vec![("accept", "")], b""),
+            ("GET", "/", vec![("accept", "*/*")], b""),
+        ),
+        (
+            150033,
+            ("GET", "/", vec![("accept-encoding", long_ae.as_str())], b""),
+            (
+                "GET",
+                "/",
+                vec![("accept-encoding", "gzip, deflate, br, zstd")],
+                b"",
+            ),
+        ),
+        (
+            150026,
+            (
+                "GET",
+                "/",
+                vec![("user-agent", "/root/.aws/credentials")],
+                b"",
+            ),
+            ("GET", "/", vec![("user-agent", "aws-sdk-go/1.44")], b""),
+        ),
+        (
+            150034,
+            ("GET", "/?next=x%20GET%20/admin%20HTTP/1.1", vec![], b""),
+            ("GET", "/?next=/admin", vec![], b""),
+        ),
+        (
+            150001,
+            ("GET", "/backup/site.sql.gz", vec![], b""),
+            ("GET", "/backup/site.tar.gz", vec![], b""),
+        ),
     ];
     for (id, (m, u, h, b), (bm, bu, bh, bb)) in cases {
         if id != 150014 {
@@ -201,4 +272,18 @@ fn each_policy_rule_flags_its_shape_and_passes_a_look_alike() {
         bad
     )
     .contains(&150015));
+    // 150015, 150029 and 150030: names of file parts, backslash escapes.
+    let part = |name: &str, file: &str| {
+        format!("--b\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\r\nx\r\n--b--\r\n")
+    };
+    let mp = [("content-type", "multipart/form-data; boundary=b")];
+    let got = |name: &str, file: &str| matched(&e, "POST", "/u", &mp, part(name, file).as_bytes());
+    assert!(got("a;b", "x.txt").contains(&150015));
+    assert!(got("a\\b", "x.txt").contains(&150029));
+    assert!(got("cv", "cv.p\\d\\f").contains(&150030));
+    let fine = got("cv", "C:\\Users\\me\\cv.pdf");
+    assert!(
+        !fine.contains(&150030) && !fine.contains(&150015),
+        "{fine:?}"
+    );
 }

@@ -33,7 +33,7 @@ pub enum Var {
     /// Multipart file names (`files`).
     Files,
     /// Multipart file content types (`files_content_type`).
-FilesContentType,
+    FilesContentType,
     /// The form field names of multipart file parts.
     FilesNames,
     /// Decoded and normalised path (`path`).

@@ -196,9 +196,7 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
         // A User-Agent or Referer is a product token or a URL, never a
         // command line.
         Pos::Start
-            if ctx.is_header()
-                && clear
-                && (shelly || !englishy && (at_end || arg_plain(arg))) =>
+            if ctx.is_header() && clear && (shelly || !englishy && (at_end || arg_plain(arg))) =>
         {
             Some((1, "command line in a header"))
         }
@@ -258,7 +256,8 @@ fn wrapped_command(rest: &str) -> Option<(u8, &'static str)> {
         }
         // Only the wrapper's options and their values may come between.
         let option = w.starts_with(['-', '+', '/'])
-            || w.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+            || w.chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
         if !option {
             return None;
         }
@@ -312,8 +311,8 @@ fn start_shapes(rest: &str) -> Option<(u8, &'static str)> {
         }
     }
     const INSTALLERS: &[&str] = &[
-        "pip", "pip3", "pipx", "npm", "npx", "pnpm", "yarn", "gem", "apt", "apt-get", "yum",
-        "dnf", "apk", "brew", "cargo", "conda", "composer",
+        "pip", "pip3", "pipx", "npm", "npx", "pnpm", "yarn", "gem", "apt", "apt-get", "yum", "dnf",
+        "apk", "brew", "cargo", "conda", "composer",
     ];
     if INSTALLERS.contains(&first)
         && matches!(second, "install" | "uninstall" | "remove" | "add" | "i")
@@ -360,7 +359,9 @@ fn flag_within(arg: &str, n: usize) -> bool {
             a.len() >= 2
                 && a.len() <= 24
                 && a.starts_with('-')
-                && a[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && a[1..]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
                 && a[1..].starts_with(|c: char| c.is_ascii_alphabetic())
         })
 }
@@ -579,7 +580,12 @@ mod tests {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
         let header = |s: &str| detect(&Norm::new(s), InputContext::UserAgent).map(|f| f.0);
-        for s in ["nmap -sV 192.0.2.4", "cat /etc/shadow", "visudo", "kubectl get pods"] {
+        for s in [
+            "nmap -sV 192.0.2.4",
+            "cat /etc/shadow",
+            "visudo",
+            "kubectl get pods",
+        ] {
             assert_eq!(header(s), Some(1), "{s}");
         }
         for s in [

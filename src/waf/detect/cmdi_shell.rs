@@ -226,7 +226,10 @@ const EXPANSIONS: &[(&str, &str)] = &[
         r"\bif\s+(?:/i\s+)?(?:not\s+)?(?:exist|defined|errorlevel|cmdextversion)\s",
     ),
     ("IF_WORD", r"\bif\s+\S+\s+(?:equ|neq|lss|leq|gtr|geq)\s"),
-    ("==", r#"\bif\s+(?:/i\s+)?(?:not\s+)?(?:"[^"]*"|\S+)\s*==\s*(?:"[^"]*"|\S+)\s+\w"#),
+    (
+        "==",
+        r#"\bif\s+(?:/i\s+)?(?:not\s+)?(?:"[^"]*"|\S+)\s*==\s*(?:"[^"]*"|\S+)\s+\w"#,
+    ),
     (
         "IF_WORD",
         r"\bif(?:\s*/i)?\s+(?:not\s+)?(?:\(\s*)?\S+\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*\S+(?:\s*\))?\s+\S",

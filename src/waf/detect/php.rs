@@ -111,7 +111,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 
 fn tags(s: &str) -> Option<(u8, &'static str)> {
     // `[php]...[/php]`: the BBCode-style tags of CMS plugins that run PHP.
-    if s.contains("[/php]") || s.contains("[\\php]") || s.contains("[php]") && s.contains(['$', ';', '"', '\'', '(']) {
+    if s.contains("[/php]")
+        || s.contains("[\\php]")
+        || s.contains("[php]") && s.contains(['$', ';', '"', '\'', '('])
+    {
         return Some((1, "PHP code tag"));
     }
     let open_php = s
@@ -295,8 +298,17 @@ fn upload_name(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
 
 /// Code-execution functions that are also words or harmless calls.
 const NOT_EXEC: &[&str] = &[
-    "mail", "die", "dl", "chmod", "usort", "array_map", "var_dump", "print_r", "include",
-    "require", "fopen",
+    "mail",
+    "die",
+    "dl",
+    "chmod",
+    "usort",
+    "array_map",
+    "var_dump",
+    "print_r",
+    "include",
+    "require",
+    "fopen",
 ];
 
 /// The whole value is one call of a code-execution function with a plain
@@ -371,7 +383,8 @@ fn glued_call(s: &str) -> Option<(u8, &'static str)> {
     m.find_iter(s)
         .any(|f| {
             let rest = s[f.end()..].trim_start_matches(|c: char| c.is_whitespace() || c == '=');
-            rest.starts_with('(') || rest.starts_with("_array") && rest[6..].trim_start().starts_with('(')
+            rest.starts_with('(')
+                || rest.starts_with("_array") && rest[6..].trim_start().starts_with('(')
         })
         .then_some((1, "PHP function call"))
 }
@@ -442,8 +455,21 @@ fn ini_directive(s: &str) -> Option<(u8, &'static str)> {
         "cgi.force_redirect",
     ];
     const SECTIONS: &[&str] = &[
-        "session.", "opcache.", "phar.", "mail.", "pcre.", "zend.", "xdebug.", "mysqli.",
-        "pdo_mysql.", "suhosin.", "apc.", "date.", "assert.", "mbstring.", "filter.",
+        "session.",
+        "opcache.",
+        "phar.",
+        "mail.",
+        "pcre.",
+        "zend.",
+        "xdebug.",
+        "mysqli.",
+        "pdo_mysql.",
+        "suhosin.",
+        "apc.",
+        "date.",
+        "assert.",
+        "mbstring.",
+        "filter.",
     ];
     s.lines()
         .any(|line| {

@@ -32,9 +32,7 @@ fn statement_start(body: &[&Tok]) -> bool {
         }
         "delete" => b.text == "from" && c.is_some_and(|t| t.kind == 'i') && terminated(body, 3),
         "insert" => b.text == "into" && c.is_some_and(|t| t.kind == 'i') && terminated(body, 3),
-        "update" => {
-            c.is_some_and(|t| t.text == "set") && b.kind == 'i' && terminated(body, 3)
-        }
+        "update" => c.is_some_and(|t| t.text == "set") && b.kind == 'i' && terminated(body, 3),
         _ => false,
     }
 }
@@ -182,19 +180,31 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         }
     }
     if escaped_quote_logic(&n.lower) {
-        return Some((1, "logic operator after an escaped quote", evidence(&n.lower)));
+        return Some((
+            1,
+            "logic operator after an escaped quote",
+            evidence(&n.lower),
+        ));
     }
     if glued_logic(&n.lower) {
         return Some((1, "logic operator glued to a quote", evidence(&n.lower)));
     }
     if n.lower.contains("/*") && comment_spaced_keyword(&n.lower) {
-        return Some((1, "comment used as a space next to a SQL keyword", evidence(&n.lower)));
+        return Some((
+            1,
+            "comment used as a space next to a SQL keyword",
+            evidence(&n.lower),
+        ));
     }
     if n.lower.contains("2.225073858507201") && n.lower.contains("e-308") {
         return Some((1, "floating-point parser hang value", evidence(&n.lower)));
     }
     if n.lower.contains("::") && pg_cast(&n.lower) {
-        return Some((1, "Postgres type cast of a column or function", evidence(&n.lower)));
+        return Some((
+            1,
+            "Postgres type cast of a column or function",
+            evidence(&n.lower),
+        ));
     }
     if n.lower.contains('=') && quoted_tautology(&n.lower) {
         return Some((1, "quoted tautology", evidence(&n.lower)));
@@ -232,14 +242,18 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 fn escaped_quote_logic(s: &str) -> bool {
     s.match_indices('\\').any(|(i, _)| {
         let rest = &s[i + 1..];
-        let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
+        let Some(q) = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '\'' | '"' | '`'))
+        else {
             return false;
         };
         let after = rest[q.len_utf8()..].trim_start();
         ["and", "or", "xor"].iter().any(|w| {
-            after.strip_prefix(w).is_some_and(|r| {
-                !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-            })
+            after
+                .strip_prefix(w)
+                .is_some_and(|r| !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
         })
     })
 }
@@ -328,7 +342,8 @@ fn quoted_tautology(s: &str) -> bool {
             continue;
         }
         let r = &right[1..];
-        if r.starts_with(lit) && r[lit.len()..].starts_with(q) && (open == 0 || b[open - 1] != b'=') {
+        if r.starts_with(lit) && r[lit.len()..].starts_with(q) && (open == 0 || b[open - 1] != b'=')
+        {
             // The left literal opens the value, or follows a quote, a comma,
             // a logic word or a space: `x' or 'a'='a`, `'b', '1'='1'`.
             let before = inner_l[..open].trim_end();
@@ -405,7 +420,10 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
         {
             Some((1, "condition opening the value"))
         }
-        Some(b'&') if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '(']) || fp[start + 1..].starts_with("f(") => {
+        Some(b'&')
+            if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '('])
+                || fp[start + 1..].starts_with("f(") =>
+        {
             logic_tail(&fp[start + 1..], trailing_comment)
                 .filter(|r| r.0 == 1 && (fp.len() >= 4 || trailing_comment))
         }
@@ -456,8 +474,18 @@ fn after_literal(
                     .is_some_and(|t| matches!(t.kind, 'i' | 'k' | 'E' | 'n' | '(' | 'v' | 'U'))
                 && matches!(
                     next.text.as_str(),
-                    "alter" | "drop" | "truncate" | "create" | "insert" | "update" | "delete"
-                        | "select" | "grant" | "shutdown" | "union" | "intersect"
+                    "alter"
+                        | "drop"
+                        | "truncate"
+                        | "create"
+                        | "insert"
+                        | "update"
+                        | "delete"
+                        | "select"
+                        | "grant"
+                        | "shutdown"
+                        | "union"
+                        | "intersect"
                 ) =>
         {
             Some((1, "statement after a closed string"))
@@ -517,10 +545,38 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
 /// variable, a hex literal or a CASE expression.
 fn selected_probe(t: &Tok, after: Option<&&Tok>) -> bool {
     const CALLED: &[&str] = &[
-        "char", "chr", "if", "iif", "concat", "concat_ws", "group_concat", "version", "user",
-        "database", "schema", "ascii", "substring", "substr", "mid", "load_file", "benchmark",
-        "md5", "sha1", "hex", "unhex", "cast", "convert", "extractvalue", "updatexml",
-        "current_user", "system_user", "length", "count", "coalesce", "ifnull", "nullif",
+        "char",
+        "chr",
+        "if",
+        "iif",
+        "concat",
+        "concat_ws",
+        "group_concat",
+        "version",
+        "user",
+        "database",
+        "schema",
+        "ascii",
+        "substring",
+        "substr",
+        "mid",
+        "load_file",
+        "benchmark",
+        "md5",
+        "sha1",
+        "hex",
+        "unhex",
+        "cast",
+        "convert",
+        "extractvalue",
+        "updatexml",
+        "current_user",
+        "system_user",
+        "length",
+        "count",
+        "coalesce",
+        "ifnull",
+        "nullif",
     ];
     let call = after.is_some_and(|a| a.kind == '(');
     matches!(t.kind, 'F' | 'v')

@@ -166,7 +166,12 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
         // the name alone is a weak sign.
         return Some((2, "loopback host name"));
     }
-    if !web && !host.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '[') {
+    if !web
+        && !host
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit() || c == '[')
+    {
         return None;
     }
     if host == "0" {

@@ -233,7 +233,9 @@ fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'
     if WEAK_TAGS.contains(&name) {
         let lvl = if name == "base" && attrs.contains("href")
             || name == "meta" && attrs.contains("refresh")
-            || name == "meta" && closed && (attrs.contains("charset") || attrs.contains("http-equiv"))
+            || name == "meta"
+                && closed
+                && (attrs.contains("charset") || attrs.contains("http-equiv"))
             || name == "link" && attrs.contains("href") && closed
             || matches!(name, "svg" | "math" | "xss" | "style") && closed
         {
@@ -342,10 +344,10 @@ fn js_break(s: &str) -> Option<(u8, &'static str)> {
 /// letters, the shape of filter-evasion probes.
 fn spaced_tag(s: &str) -> Option<(u8, &'static str)> {
     const NAMES: &[&str] = &[
-        "script", "iframe", "form", "dialog", "object", "embed", "frame", "frameset", "svg",
-        "img", "image", "body", "input", "style", "video", "audio", "marquee", "details",
-        "button", "select", "textarea", "isindex", "math", "link", "meta", "base", "applet",
-        "template", "portal", "keygen",
+        "script", "iframe", "form", "dialog", "object", "embed", "frame", "frameset", "svg", "img",
+        "image", "body", "input", "style", "video", "audio", "marquee", "details", "button",
+        "select", "textarea", "isindex", "math", "link", "meta", "base", "applet", "template",
+        "portal", "keygen",
     ];
     for (i, _) in s.match_indices('<') {
         let rest = s[i + 1..].trim_start();
@@ -364,7 +366,10 @@ fn spaced_tag(s: &str) -> Option<(u8, &'static str)> {
             }
             j += 2;
         }
-        if letters.len() >= 3 && NAMES.contains(&letters.as_str()) && !rest.starts_with(letters.as_str()) {
+        if letters.len() >= 3
+            && NAMES.contains(&letters.as_str())
+            && !rest.starts_with(letters.as_str())
+        {
             return Some((1, "tag name spelled out with spaces"));
         }
     }
@@ -394,7 +399,8 @@ fn attribute_breakout(s: &str) -> Option<(u8, &'static str)> {
         &R,
         r#"^\s*[a-z0-9]*["'`]\s*/?\s*(?:on[a-z]{3,}|formaction|srcdoc)\s*="#,
     );
-    re.is_match(s).then_some((1, "attribute injected after a closing quote"))
+    re.is_match(s)
+        .then_some((1, "attribute injected after a closing quote"))
 }
 
 /// `ja&tab;vascript:`, `java script:`: a script scheme whose name is broken
@@ -408,8 +414,7 @@ fn obfuscated_scheme(s: &str) -> Option<(u8, &'static str)> {
         .iter()
         .any(|p| {
             sq.match_indices(p).any(|(i, _)| {
-                (i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`']))
-                    && !s.contains(p)
+                (i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`'])) && !s.contains(p)
             })
         })
         .then_some((1, "script URI with a split scheme"))
