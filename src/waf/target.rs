@@ -109,30 +109,23 @@ pub fn last_key(path: &str) -> &str {
 fn push_keys<'v>(out: &mut Vec<Item<'v>>, fields: &'v [Field]) {
     let mut seen = std::collections::HashSet::new();
     for f in fields {
-        let key = last_key(&f.name);
-        if !key.is_empty() && seen.insert(key) {
-            out.push(Item {
-                source: Var::ArgsPostNames,
-                name: &f.name,
-                value: key,
-                ctx: InputContext::BodyName,
-            });
-        }
-        // Plain `a.b.c` paths only; keys quoted as `["x.y"]` stay whole.
-        if f.name.contains("[\"") {
-            continue;
-        }
-        let mut rest = f.name.as_str();
-        while let Some(p) = rest.rfind(['.', '@']) {
-            rest = &rest[..p];
-            let outer = last_key(rest);
-            if !outer.is_empty() && seen.insert(outer) {
+        // The path itself, then (for plain `a.b.c` paths; keys quoted as
+        // `["x.y"]` stay whole) each enclosing path.
+        let quoted = f.name.contains("[\"");
+        let mut path = f.name.as_str();
+        loop {
+            let key = last_key(path);
+            if !key.is_empty() && seen.insert(key) {
                 out.push(Item {
                     source: Var::ArgsPostNames,
                     name: &f.name,
-                    value: outer,
+                    value: key,
                     ctx: InputContext::BodyName,
                 });
+            }
+            match path.rfind(['.', '@']).filter(|_| !quoted) {
+                Some(p) => path = &path[..p],
+                None => break,
             }
         }
     }

@@ -27,7 +27,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let mut r = special(&s)
         .or_else(|| (s != n.lower).then(|| special(&n.lower)).flatten())
         .or_else(|| positions(&s, ctx));
-    if r.is_none_or(|r| r.0 == 2) && obfuscated(&n.lower) && (r.is_some() || obfuscated_word(&s)) {
+    // A weak hit, or a known binary once the obfuscation is undone
+    // (`wh$$oami`), is confident when the value needed obfuscation.
+    let weak = r.map_or_else(|| obfuscated_word(&s), |r| r.0 == 2);
+    if weak && obfuscated(&n.lower) {
         r = Some((1, "obfuscated command"));
     }
     r.map(|(l, why)| (l, why, evidence(&s)))
@@ -183,8 +186,7 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
             Some((1, "command substitution"))
         }
         Pos::Sep(strong)
-            if clear
-                && (shelly || at_end || strong && !ENGLISHY.contains(&name) && arg_plain(arg)) =>
+            if clear && (shelly || at_end || strong && !englishy && arg_plain(arg)) =>
         {
             Some((1, "command after a shell separator"))
         }
@@ -233,8 +235,8 @@ fn expansion_only(s: &str) -> Option<(u8, &'static str)> {
         && matches!(b[1], b'+' | b'-')
         && b[2..].iter().all(u8::is_ascii_digit);
     let history = b.len() >= 6
-        && s.split('!').skip(1).count() >= 2
         && s.starts_with('!')
+        && s.split('!').skip(1).count() >= 2
         && s.split('!').skip(1).all(|p| {
             let p = p.strip_prefix('-').unwrap_or(p);
             !p.is_empty() && p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit())

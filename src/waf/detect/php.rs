@@ -311,6 +311,11 @@ const NOT_EXEC: &[&str] = &[
     "fopen",
 ];
 
+/// A function that runs code or commands and is not also a word.
+fn runs_code(name: &str) -> bool {
+    EXEC.contains(&name) && !NOT_EXEC.contains(&name)
+}
+
 /// The whole value is one call of a code-execution function with a plain
 /// argument: `system(whoami)`, `(exec)('id');`.
 fn whole_call(s: &str) -> Option<(u8, &'static str)> {
@@ -321,7 +326,7 @@ fn whole_call(s: &str) -> Option<(u8, &'static str)> {
     });
     let c = re.captures(s)?;
     let name = &c[1];
-    (EXEC.contains(&name) && !NOT_EXEC.contains(&name)).then_some((1, "PHP function call"))
+    runs_code(name).then_some((1, "PHP function call"))
 }
 
 /// A function name in brackets or parentheses, then called:
@@ -333,10 +338,7 @@ fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
             .expect("static regex")
     });
     re.captures_iter(s)
-        .any(|c| {
-            let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
-            EXEC.contains(&name) && !NOT_EXEC.contains(&name)
-        })
+        .any(|c| runs_code(c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str())))
         .then_some((1, "call of a wrapped function name"))
 }
 
@@ -406,7 +408,7 @@ fn concat_name(s: &str) -> Option<(u8, &'static str)> {
                 .chars()
                 .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
-            EXEC.contains(&name.as_str()) && !NOT_EXEC.contains(&name.as_str())
+            runs_code(&name)
         })
         .then_some((1, "function name built by concatenation"))
 }
@@ -507,7 +509,7 @@ fn var_call(s: &str) -> Option<(u8, &'static str)> {
         return Some((1, "variable function call behind a comment"));
     }
     let re = R.get_or_init(|| {
-        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*|\{[^{}]{0,40}\}\s*)*\(|\$\s*\{[^}]{1,40}\}\s*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$\{[^}]{1,40}\}\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\s*\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
+        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*|\{[^{}]{0,40}\}\s*)*\(|\$\s*\{[^}]{1,40}\}\s*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\s*\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
     });
     re.is_match(s).then_some((1, "variable function call"))
 }

@@ -89,7 +89,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     if ctx.is_name() && s.contains('=') && handler_re().is_match(s) {
         return Some((1, "event handler in a parameter name", evidence(&n.text)));
     }
-    if s.contains("< ") || s.contains("<\t") || s.contains('<') && s.contains(' ') {
+    if s.contains('<') && (s.contains(' ') || s.contains("<\t")) {
         if let Some(r) = spaced_tag(s) {
             return Some((r.0, r.1, evidence(&n.text)));
         }
@@ -116,7 +116,6 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         css(s),
         dom_code(&uncommented),
         attribute_breakout(s),
-        obfuscated_scheme(s),
     ];
     let found = checks.into_iter().flatten().min_by_key(|c| c.0);
     found.map(|(l, why)| (l, why, evidence(&n.text)))
@@ -275,10 +274,14 @@ fn is_bad_uri(v: &str) -> bool {
 fn is_bad_uri_anywhere(sq: &str) -> bool {
     ["javascript:", "vbscript:", "livescript:", "data:text/html"]
         .iter()
-        .any(|p| {
-            sq.match_indices(p)
-                .any(|(i, _)| i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`']))
-        })
+        .any(|p| uri_at_value_start(sq, p))
+}
+
+/// `scheme` in the squeezed text `sq` where a URI value starts: at the start,
+/// or after `=`, a quote, `(` or a backtick.
+fn uri_at_value_start(sq: &str, scheme: &str) -> bool {
+    sq.match_indices(scheme)
+        .any(|(i, _)| i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`']))
 }
 
 fn uri_scheme(s: &str) -> Option<(u8, &'static str)> {
@@ -296,6 +299,14 @@ fn uri_scheme(s: &str) -> Option<(u8, &'static str)> {
         || !t.starts_with("javascript:") && !t.starts_with("vbscript:");
     if is_bad_uri(t) && t.len() > colon + 1 && code {
         return Some((1, "script URI"));
+    }
+    // `ja&tab;vascript:`, `java script:`: a script scheme whose name is broken
+    // by whitespace or control characters, which browsers drop.
+    if ["javascript:", "vbscript:", "livescript:"]
+        .iter()
+        .any(|p| !s.contains(p) && uri_at_value_start(&sq, p))
+    {
+        return Some((1, "script URI with a split scheme"));
     }
     if is_bad_uri_anywhere(&sq) {
         return Some((2, "script URI inside text"));
@@ -401,23 +412,6 @@ fn attribute_breakout(s: &str) -> Option<(u8, &'static str)> {
     );
     re.is_match(s)
         .then_some((1, "attribute injected after a closing quote"))
-}
-
-/// `ja&tab;vascript:`, `java script:`: a script scheme whose name is broken
-/// by whitespace or control characters, which browsers drop.
-fn obfuscated_scheme(s: &str) -> Option<(u8, &'static str)> {
-    if !s.contains(':') {
-        return None;
-    }
-    let sq = squeeze(s);
-    ["javascript:", "vbscript:", "livescript:"]
-        .iter()
-        .any(|p| {
-            sq.match_indices(p).any(|(i, _)| {
-                (i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`'])) && !s.contains(p)
-            })
-        })
-        .then_some((1, "script URI with a split scheme"))
 }
 
 fn css(s: &str) -> Option<(u8, &'static str)> {
