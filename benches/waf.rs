@@ -1,8 +1,9 @@
 //! WAF inspection cost with the default rule set (`filters/*.yaml`) at the
-//! default policy: a typical benign GET, a 4 KB JSON POST, and a multipart
-//! upload. Run: `cargo bench --bench waf`.
+//! default policy: a typical benign GET (repeated, as a browser's requests
+//! repeat their headers and names, and with every value new), a 4 KB JSON
+//! POST, and a multipart upload. Run: `cargo bench --bench waf`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use rampart::waf::compile::Engine;
 use rampart::waf::policy::Policy;
 use rampart::waf::request::RequestView;
@@ -69,6 +70,38 @@ fn bench(c: &mut Criterion) {
             );
             black_box(engine.evaluate(&v, &policy))
         })
+    });
+    // The same request shape, but every value (query, cookies, User-Agent,
+    // Referer) new each time: nothing is remembered from earlier requests,
+    // so this is the cost of inspecting values never seen before.
+    let mut n = 0u64;
+    c.bench_function("benign GET, unseen values", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let uri = format!("/catalog/shoes?color=blue{n}&size=42&sort=price_asc{n}");
+                let ua = format!(
+                    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.{n}"
+                );
+                let referer = format!("https://shop.example.com/catalog/shoes?page={n}");
+                let cookie = format!("session={n:016x}; theme=dark{n}; consent=yes");
+                let mut h = browser_headers(&[]);
+                for (k, v) in h.iter_mut() {
+                    match k.as_str() {
+                        "user-agent" => *v = ua.clone(),
+                        "referer" => *v = referer.clone(),
+                        "cookie" => *v = cookie.clone(),
+                        _ => {}
+                    }
+                }
+                (uri, h)
+            },
+            |(uri, h)| {
+                let v = RequestView::new("GET", &uri, &h, None, ip);
+                black_box(engine.evaluate(&v, &policy))
+            },
+            BatchSize::SmallInput,
+        )
     });
     let json = json_4k();
     let jh = browser_headers(&[("content-type", "application/json")]);

@@ -45,6 +45,9 @@ pub(crate) struct CRule {
 /// Rules compiled once at load; evaluate many times (see `eval`).
 #[derive(Debug)]
 pub struct Engine {
+    /// Unique per compiled engine, so remembered transformation results
+    /// (see `memo`) are never reused by an engine with other chains.
+    pub(crate) id: u64,
     pub(crate) rules: Vec<CRule>,
     pub(crate) chains: Vec<Vec<Transform>>,
     pub(crate) literals: Option<AhoCorasick>,
@@ -128,7 +131,9 @@ impl Engine {
                     .ok()
             })
             .flatten();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Engine {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules: compiled,
             chains: b.chains,
             literal_count: if literals.is_some() {
@@ -156,8 +161,8 @@ impl Engine {
     }
 
     /// Ids of literals found in `text` (a bitset of `literal_count` bits).
-    pub(crate) fn scan_literals(&self, text: &str) -> Vec<u64> {
-        let mut bits = vec![0u64; self.literal_count.div_ceil(64)];
+    pub(crate) fn scan_literals(&self, text: &str) -> Box<[u64]> {
+        let mut bits = vec![0u64; self.literal_count.div_ceil(64)].into_boxed_slice();
         if let Some(ac) = &self.literals {
             for m in ac.find_overlapping_iter(text) {
                 let id = m.pattern().as_usize();

@@ -4,24 +4,61 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 use crate::waf::compile::{CCond, CRule, CTest, Engine};
+use crate::waf::detect;
+use crate::waf::memo::Scanned;
+use crate::waf::operator::{detect_in, Operator};
 use crate::waf::policy::{truncate, Match, Mode, Policy, Verdict, VerdictAction};
 use crate::waf::request::RequestView;
 use crate::waf::rule::{Action, Target, Var};
 use crate::waf::target::{items, Item};
 use crate::waf::transform::apply_chain;
 
-/// A transformed value and the prefilter literals found in it.
-struct Scanned {
-    text: Option<String>,
-    lits: Vec<u64>,
-}
-
-/// Per-request scratch: transformed values keyed by (chain, value address, length).
+/// Per-request scratch: transformed values keyed by (chain, value address,
+/// length), and detector memo handles keyed by (value address, length). The
+/// values borrowed from the request (and the transformed texts held here)
+/// stay put for the whole evaluation, so within one request an address and
+/// length name one text.
 #[derive(Default)]
 struct Scratch {
-    cache: HashMap<(usize, usize, usize), Scanned>,
+    cache: HashMap<(usize, usize, usize), Rc<Scanned>, BuildHasherDefault<AddrHash>>,
+    values: HashMap<(usize, usize), detect::Value, BuildHasherDefault<AddrHash>>,
+}
+
+impl Scratch {
+    fn value(&mut self, text: &str) -> detect::Value {
+        self.values
+            .entry((text.as_ptr() as usize, text.len()))
+            .or_insert_with(|| detect::Value::lookup(text))
+            .clone()
+    }
+}
+
+/// A hasher for keys made of addresses and lengths (never client-chosen).
+#[derive(Default)]
+struct AddrHash(u64);
+
+impl Hasher for AddrHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
 
 /// What one test matched.
@@ -54,7 +91,10 @@ impl Engine {
             view,
             policy,
             removed: &[],
-            scratch: Scratch::default(),
+            scratch: Scratch {
+                cache: HashMap::with_capacity_and_hasher(64, Default::default()),
+                values: HashMap::with_capacity_and_hasher(64, Default::default()),
+            },
             vars: vec![None; Var::TABLE.len()],
         };
         let mut verdict = Verdict::skipped();
@@ -207,18 +247,24 @@ impl Shared<'_> {
         let key = (t.chain, it.value.as_ptr() as usize, it.value.len());
         let need_scan = t.lits.is_some() && self.engine.literals.is_some();
         if chain.is_empty() && !need_scan && !t.test.only_transformed {
-            return self.run(t, it, it.value);
+            return self.run(scratch, t, it, it.value);
         }
-        let scanned = scratch.cache.entry(key).or_insert_with(|| {
-            let text = match apply_chain(chain, it.value) {
-                Cow::Borrowed(_) => None,
-                Cow::Owned(s) => Some(s),
-            };
-            let lits = self
-                .engine
-                .scan_literals(text.as_deref().unwrap_or(it.value));
-            Scanned { text, lits }
-        });
+        let scanned = match scratch.cache.get(&key) {
+            Some(s) => Rc::clone(s),
+            None => {
+                let engine = self.engine;
+                let s = scratch.value(it.value).scanned(engine.id, t.chain, |v| {
+                    let text = match apply_chain(chain, v) {
+                        Cow::Borrowed(_) => None,
+                        Cow::Owned(s) => Some(Rc::from(s)),
+                    };
+                    let lits = engine.scan_literals(text.as_deref().unwrap_or(v));
+                    Scanned { text, lits }
+                });
+                scratch.cache.insert(key, Rc::clone(&s));
+                s
+            }
+        };
         if t.test.only_transformed && scanned.text.is_none() {
             return None;
         }
@@ -231,11 +277,18 @@ impl Shared<'_> {
                 return None;
             }
         }
-        self.run(t, it, scanned.text.as_deref().unwrap_or(it.value))
+        match scanned.text.clone() {
+            Some(text) => self.run(scratch, t, it, &text),
+            None => self.run(scratch, t, it, it.value),
+        }
     }
 
-    fn run(&self, t: &CTest, it: &Item<'_>, text: &str) -> Option<Hit> {
-        let m = t.test.op.eval(text, it.ctx, self.policy.paranoia)?;
+    fn run(&self, scratch: &mut Scratch, t: &CTest, it: &Item<'_>, text: &str) -> Option<Hit> {
+        let pl = self.policy.paranoia;
+        let m = match &t.test.op {
+            Operator::Detect(d) => detect_in(*d, || scratch.value(text), text, it.ctx, pl),
+            op => op.eval(text, it.ctx, pl),
+        }?;
         Some(Hit {
             variable: it.var_name(),
             value: it.value.to_string(),

@@ -9,6 +9,7 @@ pub mod csrf;
 pub mod detect;
 pub mod eval;
 pub mod literal;
+pub(crate) mod memo;
 pub mod operator;
 pub mod policy;
 pub mod protocol;

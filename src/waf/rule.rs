@@ -149,6 +149,56 @@ pub enum Selector {
     Name(String),
     /// Names matching a regex.
     Regex(Regex),
+    /// Names matching a regex that is only a list of literal names and
+    /// prefixes (`/^(?:accept|sec-.*)$/`), matched without the regex engine.
+    Names(NameSet),
+}
+
+/// The literal form of an anchored alternation of names and `prefix.*`.
+#[derive(Clone, Debug)]
+pub struct NameSet {
+    exact: std::collections::HashSet<String, ahash::RandomState>,
+    prefixes: Vec<String>,
+}
+
+impl NameSet {
+    /// The set matching exactly what `pattern` matches, when the pattern is
+    /// `^name$`, `^(?:a|b-.*|c)$` or the like over `[a-z0-9_-]`; else `None`.
+    fn parse(pattern: &str) -> Option<NameSet> {
+        let body = pattern.strip_prefix('^')?.strip_suffix('$')?;
+        let body = match body.strip_prefix("(?:") {
+            Some(b) => b.strip_suffix(')')?,
+            None => body,
+        };
+        let plain = |w: &str| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        };
+        let mut set = NameSet {
+            exact: Default::default(),
+            prefixes: Vec::new(),
+        };
+        for alt in body.split('|') {
+            match alt.strip_suffix(".*") {
+                Some(p) if plain(p) => set.prefixes.push(p.to_string()),
+                None if plain(alt) => {
+                    set.exact.insert(alt.to_string());
+                }
+                _ => return None,
+            }
+        }
+        Some(set)
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        // `.` in the regex does not match a line break.
+        self.exact.contains(name)
+            || self
+                .prefixes
+                .iter()
+                .any(|p| name.starts_with(p.as_str()) && !name[p.len()..].contains('\n'))
+    }
 }
 
 impl Selector {
@@ -157,6 +207,7 @@ impl Selector {
         match self {
             Selector::Name(n) => n.eq_ignore_ascii_case(name),
             Selector::Regex(re) => re.is_match(name),
+            Selector::Names(set) => set.matches(name),
         }
     }
 }
@@ -191,9 +242,10 @@ impl std::str::FromStr for Target {
             None => None,
             Some("") => return Err(format!("empty selector in `{spec}`")),
             Some(s) if s.len() >= 2 && s.starts_with('/') && s.ends_with('/') => {
-                let re = Regex::new(&s[1..s.len() - 1])
+                let pattern = &s[1..s.len() - 1];
+                let re = Regex::new(pattern)
                     .map_err(|e| format!("bad selector regex in `{spec}`: {e}"))?;
-                Some(Selector::Regex(re))
+                Some(NameSet::parse(pattern).map_or(Selector::Regex(re), Selector::Names))
             }
             Some(s) => Some(Selector::Name(s.to_string())),
         };
@@ -318,6 +370,53 @@ pub struct Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literal_name_selectors_match_like_their_regex() {
+        let names = [
+            "accept",
+            "accept-encoding",
+            "sec-fetch-mode",
+            "sec-",
+            "sec",
+            "x-sec-a",
+            "if-match",
+            "if-",
+            "host",
+            "hostx",
+            "xhost",
+            "Accept",
+            "sec-a\nb",
+            "",
+            "x-api-key",
+            "te",
+        ];
+        for pattern in [
+            "^(?:accept|accept-encoding|sec-.*|host|if-.*|te)$",
+            "^host$",
+            "^x-.*$",
+        ] {
+            let set = NameSet::parse(pattern).expect(pattern);
+            let re = Regex::new(pattern).unwrap();
+            for n in names {
+                assert_eq!(set.matches(n), re.is_match(n), "{pattern} on {n:?}");
+            }
+        }
+        for not_literal in [
+            "^(?:a|b)",
+            "(?:a|b)$",
+            "^a.b$",
+            "^(?i:a)$",
+            "^a+$",
+            "^(?:a|B)$",
+            "^(?:a||b)$",
+        ] {
+            assert!(NameSet::parse(not_literal).is_none(), "{not_literal}");
+        }
+        let t: Target = "headers:/^(?:cookie|x-.*)$/".parse().unwrap();
+        assert!(matches!(t.selector, Some(Selector::Names(_))));
+        assert!(t.covers(Var::Headers, "x-forwarded-for") && !t.covers(Var::Headers, "host"));
+    }
 
     #[test]
     fn var_names_round_trip() {

@@ -2,6 +2,8 @@
 //! interpreter would (SQL, HTML/JS, shell, paths, URLs, templates...) and
 //! reports injected syntax, not keywords.
 
+pub use crate::waf::memo::Value;
+
 pub mod cmdi;
 pub mod cmdi_shell;
 pub mod cmdi_words;
@@ -24,9 +26,7 @@ pub mod xss;
 pub mod xxe;
 
 use normalize::Norm;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 /// Where a value came from; detectors use it for context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,9 +262,15 @@ fn run_one(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Finding> {
 }
 
 /// Runs one detector on one value (already URL-decoded once by the engine).
+/// Outcomes are remembered per value and context (see [`Value`]), so a value
+/// is normalised once and each detector judges it once, however many rules
+/// or requests ask.
 pub fn run(detector: Detector, input: &str, ctx: InputContext) -> Option<Hit> {
-    let n = cached_norm(input);
-    let n = &*n;
+    Value::lookup(input).run(detector, ctx)
+}
+
+/// What `run` computes when the memo does not know the answer.
+pub(crate) fn judge(detector: Detector, input: &str, n: &Norm, ctx: InputContext) -> Option<Hit> {
     let from_name = || {
         let v = name_value(n, ctx)?;
         run_norm(detector, &Norm::new(&v), InputContext::QueryValue)
@@ -272,43 +278,6 @@ pub fn run(detector: Detector, input: &str, ctx: InputContext) -> Option<Hit> {
     run_norm(detector, n, ctx).or_else(from_name).or_else(|| {
         referer_args(input, ctx)
             .find_map(|v| run_norm(detector, &Norm::new(&v), InputContext::QueryValue))
-    })
-}
-
-/// Cached normalisations by (address, length) of the value.
-type NormCache = HashMap<(usize, usize), Rc<Norm>>;
-
-/// Normalised forms shared by the detectors run on the same value: the engine
-/// runs each detector over all values, so `Norm::new` (which is pure) would
-/// otherwise be recomputed once per detector. Keyed by the value's address and
-/// length, and checked against the cached raw text, so a reused address can
-/// only cause a recomputation, never a stale result.
-fn cached_norm(input: &str) -> Rc<Norm> {
-    const MAX_ENTRIES: usize = 512;
-    const MAX_BYTES: usize = 1 << 20;
-    const MAX_VALUE: usize = 256 << 10;
-    thread_local! {
-        static CACHE: RefCell<(NormCache, usize)> = RefCell::new((HashMap::new(), 0));
-    }
-    if input.len() > MAX_VALUE {
-        return Rc::new(Norm::new(input));
-    }
-    let key = (input.as_ptr() as usize, input.len());
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if let Some(n) = c.0.get(&key) {
-            if n.raw == input {
-                return Rc::clone(n);
-            }
-        }
-        let n = Rc::new(Norm::new(input));
-        if c.0.len() >= MAX_ENTRIES || c.1 + input.len() > MAX_BYTES {
-            c.0.clear();
-            c.1 = 0;
-        }
-        c.1 += input.len();
-        c.0.insert(key, Rc::clone(&n));
-        n
     })
 }
 

@@ -36,9 +36,17 @@ impl Norm {
     }
 
     fn plain(input: &str) -> Norm {
-        let text = decode_all(input);
-        let lower = text.to_ascii_lowercase();
         let binary = is_binary(input);
+        // Binary data (an uploaded image, a compressed blob) is not text an
+        // attacker encoded: only the Java detector reads it, for serialized
+        // objects and class names, which are stored as they are. Undoing
+        // "encodings" in it would cost rounds over the whole value.
+        let text = if binary {
+            input.to_string()
+        } else {
+            decode_all(input)
+        };
+        let lower = text.to_ascii_lowercase();
         Norm {
             raw: input.to_string(),
             text,

@@ -1,0 +1,253 @@
+//! What the engine learns about a value, remembered per value.
+//!
+//! Every detector is a pure function of (value, context), and so is every
+//! transformation chain and the literal prefilter scan after it. The engine
+//! asks these questions about the same values many times: each detector rule
+//! runs over every argument, cookie and header, and the same User-Agent,
+//! Accept-Language, cookie names and argument names come back request after
+//! request. So each worker thread keeps, per value, its normalised forms
+//! ([`Norm`]), the outcome of each (detector, context) already judged, and
+//! the result of each (engine, transformation chain) already applied. A
+//! repeated value costs a lookup, not a re-parse.
+//!
+//! Entries are found by content (values up to [`MAX_REMEMBERED`] bytes), so
+//! an answer is only ever reused for the same text. The engine looks each
+//! value up once per request and hands the [`Value`] to every rule. Memory is
+//! bounded: the map is cleared when it reaches its entry or byte budget, so a
+//! client sending only unique values gets the uncached cost and nothing worse.
+
+use crate::waf::detect::normalize::Norm;
+use crate::waf::detect::{Detector, Hit, InputContext};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Values longer than this are judged without being remembered across
+/// requests (a long body field rarely repeats); within a request the engine
+/// still keeps their handle for every rule.
+pub(crate) const MAX_REMEMBERED: usize = 1024;
+/// Entry and byte budgets, per worker thread.
+const MAX_ENTRIES: usize = 4096;
+const MAX_BYTES: usize = 4 << 20;
+
+/// A value after one transformation chain: the transformed text (when the
+/// chain changed it) and the prefilter literals found in it (a bitset).
+pub(crate) struct Scanned {
+    pub text: Option<Rc<str>>,
+    pub lits: Box<[u64]>,
+}
+
+/// One value: its normalised forms and the outcomes judged so far.
+struct Entry {
+    raw: Box<str>,
+    norm: OnceCell<Norm>,
+    /// (detector, context, outcome); a value is usually seen in one or two
+    /// contexts, so a short list beats a map.
+    outcomes: RefCell<Vec<(Detector, InputContext, Option<Hit>)>>,
+    /// (engine id, chain id, result).
+    scans: RefCell<Vec<(u64, usize, Rc<Scanned>)>>,
+}
+
+impl Entry {
+    fn new(raw: &str) -> Rc<Entry> {
+        Rc::new(Entry {
+            raw: raw.into(),
+            norm: OnceCell::new(),
+            outcomes: RefCell::new(Vec::new()),
+            scans: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Bytes charged against a budget: the text, its decoded and lowercased
+    /// forms, and some bookkeeping.
+    fn cost(len: usize) -> usize {
+        3 * len + 256
+    }
+}
+
+#[derive(Default)]
+struct Memo {
+    by_text: HashMap<Box<str>, Rc<Entry>, ahash::RandomState>,
+    bytes: usize,
+}
+
+impl Memo {
+    /// Adds `cost` bytes, first forgetting everything when that would go
+    /// over the budget.
+    fn charge(&mut self, cost: usize) {
+        if self.bytes + cost > MAX_BYTES {
+            self.clear();
+        }
+        self.bytes += cost;
+    }
+
+    fn clear(&mut self) {
+        self.by_text.clear();
+        self.bytes = 0;
+    }
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
+/// A value being judged: a handle on its remembered normalisations and
+/// outcomes. The engine looks a value up once per request and keeps the
+/// handle for every rule that inspects it.
+#[derive(Clone)]
+pub struct Value(Rc<Entry>);
+
+impl Value {
+    /// The remembered entry for `input`, or a new one (remembered when
+    /// `input` is short enough).
+    pub fn lookup(input: &str) -> Value {
+        if input.len() > MAX_REMEMBERED {
+            return Value(Entry::new(input));
+        }
+        MEMO.with(|m| {
+            let mut m = m.borrow_mut();
+            if let Some(e) = m.by_text.get(input) {
+                return Value(Rc::clone(e));
+            }
+            m.charge(Entry::cost(input.len()));
+            if m.by_text.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            let e = Entry::new(input);
+            m.by_text.insert(input.into(), Rc::clone(&e));
+            Value(e)
+        })
+    }
+
+    /// The value's text.
+    pub fn text(&self) -> &str {
+        &self.0.raw
+    }
+
+    /// The value after chain `chain` of engine `engine`: remembered, or
+    /// computed by `apply` and remembered.
+    pub(crate) fn scanned(
+        &self,
+        engine: u64,
+        chain: usize,
+        apply: impl FnOnce(&str) -> Scanned,
+    ) -> Rc<Scanned> {
+        let e = &self.0;
+        if let Some((_, _, s)) = e
+            .scans
+            .borrow()
+            .iter()
+            .find(|(en, c, _)| *en == engine && *c == chain)
+        {
+            return Rc::clone(s);
+        }
+        let s = Rc::new(apply(&e.raw));
+        if e.raw.len() <= MAX_REMEMBERED {
+            // Charge the transformed copy to the budget; the entry may be
+            // evicted, which only means recomputing later.
+            let cost = s.text.as_ref().map_or(0, |t| t.len()) + 8 * s.lits.len() + 64;
+            MEMO.with(|m| m.borrow_mut().charge(cost));
+        }
+        e.scans.borrow_mut().push((engine, chain, Rc::clone(&s)));
+        s
+    }
+
+    /// The outcome of `detector` on this value in `ctx`.
+    pub fn run(&self, detector: Detector, ctx: InputContext) -> Option<Hit> {
+        self.run_with(detector, ctx, crate::waf::detect::judge)
+    }
+
+    fn run_with(
+        &self,
+        detector: Detector,
+        ctx: InputContext,
+        judge: fn(Detector, &str, &Norm, InputContext) -> Option<Hit>,
+    ) -> Option<Hit> {
+        let e = &self.0;
+        if let Some((_, _, hit)) = e
+            .outcomes
+            .borrow()
+            .iter()
+            .find(|(d, c, _)| *d == detector && *c == ctx)
+        {
+            return hit.clone();
+        }
+        let hit = judge(
+            detector,
+            &e.raw,
+            e.norm.get_or_init(|| Norm::new(&e.raw)),
+            ctx,
+        );
+        e.outcomes.borrow_mut().push((detector, ctx, hit.clone()));
+        hit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        static CALLS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn counting(d: Detector, input: &str, n: &Norm, ctx: InputContext) -> Option<Hit> {
+        CALLS.with(|c| c.set(c.get() + 1));
+        crate::waf::detect::judge(d, input, n, ctx)
+    }
+
+    fn calls() -> usize {
+        CALLS.with(Cell::get)
+    }
+
+    #[test]
+    fn remembers_outcomes_per_detector_and_context() {
+        let before = calls();
+        let a = String::from("1' or '1'='1 -- memo test");
+        let first = Value::lookup(&a).run_with(Detector::Sqli, InputContext::QueryValue, counting);
+        assert!(first.is_some());
+        // Same text at another address: found by content, not recomputed.
+        let b = Value::lookup(&a.clone());
+        let again = b.run_with(Detector::Sqli, InputContext::QueryValue, counting);
+        assert_eq!(again.map(|h| h.level), first.map(|h| h.level));
+        assert_eq!(calls(), before + 1);
+        // Another context or detector is judged on its own.
+        b.run_with(Detector::Sqli, InputContext::Path, counting);
+        b.run_with(Detector::Xss, InputContext::QueryValue, counting);
+        assert_eq!(calls(), before + 3);
+    }
+
+    #[test]
+    fn a_reused_buffer_never_gives_a_stale_answer() {
+        let mut s = String::with_capacity(64);
+        s.push_str("<script>alert(1)</script>");
+        assert!(Value::lookup(&s)
+            .run(Detector::Xss, InputContext::QueryValue)
+            .is_some());
+        // Same buffer, same length, different text.
+        s.clear();
+        s.push_str("just some plain text here");
+        assert!(Value::lookup(&s)
+            .run(Detector::Xss, InputContext::QueryValue)
+            .is_none());
+    }
+
+    #[test]
+    fn stays_within_its_budgets() {
+        for i in 0..(MAX_ENTRIES + 100) {
+            let v = format!("value number {i}");
+            Value::lookup(&v).run(Detector::Ldap, InputContext::QueryValue);
+        }
+        MEMO.with(|m| {
+            let m = m.borrow();
+            assert!(m.by_text.len() <= MAX_ENTRIES && m.bytes <= MAX_BYTES);
+        });
+        // A value too long to remember across requests is still judged.
+        let long = format!("{}<script>x()</script>", "a".repeat(MAX_REMEMBERED));
+        assert!(Value::lookup(&long)
+            .run(Detector::Xss, InputContext::QueryValue)
+            .is_some());
+        MEMO.with(|m| assert!(!m.borrow().by_text.contains_key(long.as_str())));
+    }
+}
