@@ -13,6 +13,8 @@ use crate::waf::transform::Transform;
 /// A compiled test: the IR test plus its chain id and prefilter literal ids.
 #[derive(Debug)]
 pub(crate) struct CTest {
+    /// Index of this test in its engine (for remembered misses).
+    pub id: usize,
     pub test: Test,
     pub chain: usize,
     /// `None`: always run the operator. `Some(ids)`: run it only when one of
@@ -52,6 +54,8 @@ pub struct Engine {
     pub(crate) chains: Vec<Vec<Transform>>,
     pub(crate) literals: Option<AhoCorasick>,
     pub(crate) literal_count: usize,
+    /// Number of compiled tests (ids `0..test_count`).
+    pub(crate) test_count: usize,
 }
 
 #[derive(Default)]
@@ -59,6 +63,7 @@ struct Builder {
     chains: Vec<Vec<Transform>>,
     literals: Vec<String>,
     literal_ids: HashMap<String, usize>,
+    tests: usize,
 }
 
 impl Builder {
@@ -90,7 +95,13 @@ impl Builder {
             _ => None,
         };
         let lits = wanted.map(|l| l.iter().map(|s| self.literal(s)).collect());
-        CTest { test, chain, lits }
+        self.tests += 1;
+        CTest {
+            id: self.tests - 1,
+            test,
+            chain,
+            lits,
+        }
     }
 
     fn cond(&mut self, c: Cond) -> CCond {
@@ -136,6 +147,7 @@ impl Engine {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             rules: compiled,
             chains: b.chains,
+            test_count: b.tests,
             literal_count: if literals.is_some() {
                 b.literals.len()
             } else {

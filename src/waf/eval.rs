@@ -10,21 +10,19 @@ use std::rc::Rc;
 use crate::waf::compile::{CCond, CRule, CTest, Engine};
 use crate::waf::detect;
 use crate::waf::memo::Scanned;
-use crate::waf::operator::{detect_in, Operator};
+use crate::waf::operator::{plain_number, OpMatch, Operator};
 use crate::waf::policy::{truncate, Match, Mode, Policy, Verdict, VerdictAction};
 use crate::waf::request::RequestView;
 use crate::waf::rule::{Action, Target, Var};
 use crate::waf::target::{items, Item};
 use crate::waf::transform::apply_chain;
 
-/// Per-request scratch: transformed values keyed by (chain, value address,
-/// length), and detector memo handles keyed by (value address, length). The
-/// values borrowed from the request (and the transformed texts held here)
-/// stay put for the whole evaluation, so within one request an address and
-/// length name one text.
+/// Per-request scratch: the memo handle of each value, keyed by (address,
+/// length). The values borrowed from the request (and the transformed texts
+/// the handles hold) stay put for the whole evaluation, so within one request
+/// an address and length name one text.
 #[derive(Default)]
 struct Scratch {
-    cache: HashMap<(usize, usize, usize), Rc<Scanned>, BuildHasherDefault<AddrHash>>,
     values: HashMap<(usize, usize), detect::Value, BuildHasherDefault<AddrHash>>,
 }
 
@@ -76,8 +74,9 @@ struct Ctx<'e, 'v, 'a> {
     policy: &'e Policy,
     removed: &'e [Target],
     scratch: Scratch,
-    /// Items per variable (indexed by `Var as usize`), resolved on first use.
-    vars: Vec<Option<Vec<Item<'v>>>>,
+    /// Items per variable (indexed by `Var as usize`) with their values'
+    /// memo handles, resolved on first use.
+    vars: Vec<Option<Vec<(Item<'v>, detect::Value)>>>,
 }
 
 impl Engine {
@@ -92,7 +91,6 @@ impl Engine {
             policy,
             removed: &[],
             scratch: Scratch {
-                cache: HashMap::with_capacity_and_hasher(64, Default::default()),
                 values: HashMap::with_capacity_and_hasher(64, Default::default()),
             },
             vars: vec![None; Var::TABLE.len()],
@@ -207,11 +205,19 @@ impl Ctx<'_, '_, '_> {
             if self.vars[idx].is_none() {
                 let mut list = Vec::new();
                 items(self.view, target.var, &mut list);
-                self.vars[idx] = Some(list);
+                let scratch = &mut self.scratch;
+                let with_handles = list
+                    .into_iter()
+                    .map(|it| {
+                        let v = scratch.value(it.value);
+                        (it, v)
+                    })
+                    .collect();
+                self.vars[idx] = Some(with_handles);
             }
             let list = self.vars[idx].as_deref().unwrap_or_default();
             let exclude = &t.test.exclude;
-            let wanted = list.iter().filter(|it| {
+            let wanted = list.iter().filter(|(it, _)| {
                 target.selector.as_ref().is_none_or(|s| s.matches(it.name))
                     && !exclude.iter().any(|x| x.covers(it.source, it.name))
                     && !self.removed.iter().any(|x| x.covers(it.source, it.name))
@@ -222,7 +228,7 @@ impl Ctx<'_, '_, '_> {
             };
             found = wanted
                 .into_iter()
-                .find_map(|it| shared.item(&mut self.scratch, t, it));
+                .find_map(|(it, v)| shared.item(&mut self.scratch, t, it, v));
             if found.is_some() {
                 break;
             }
@@ -242,31 +248,44 @@ struct Shared<'e> {
 }
 
 impl Shared<'_> {
-    fn item(&self, scratch: &mut Scratch, t: &CTest, it: &Item<'_>) -> Option<Hit> {
+    fn item(
+        &self,
+        scratch: &mut Scratch,
+        t: &CTest,
+        it: &Item<'_>,
+        v: &detect::Value,
+    ) -> Option<Hit> {
+        let engine = self.engine.id;
+        if v.known_miss(engine, it.ctx, t.id) {
+            return None;
+        }
+        match self.judge(scratch, t, it, v) {
+            Outcome::Hit(h) => Some(h),
+            Outcome::Miss => {
+                v.set_miss(engine, it.ctx, t.id, self.engine.test_count);
+                None
+            }
+            Outcome::AbovePolicy => None,
+        }
+    }
+
+    fn judge(&self, scratch: &mut Scratch, t: &CTest, it: &Item<'_>, v: &detect::Value) -> Outcome {
         let chain = &self.engine.chains[t.chain];
-        let key = (t.chain, it.value.as_ptr() as usize, it.value.len());
         let need_scan = t.lits.is_some() && self.engine.literals.is_some();
         if chain.is_empty() && !need_scan && !t.test.only_transformed {
-            return self.run(scratch, t, it, it.value);
+            return self.run(scratch, t, it, it.value, Some(v));
         }
-        let scanned = match scratch.cache.get(&key) {
-            Some(s) => Rc::clone(s),
-            None => {
-                let engine = self.engine;
-                let s = scratch.value(it.value).scanned(engine.id, t.chain, |v| {
-                    let text = match apply_chain(chain, v) {
-                        Cow::Borrowed(_) => None,
-                        Cow::Owned(s) => Some(Rc::from(s)),
-                    };
-                    let lits = engine.scan_literals(text.as_deref().unwrap_or(v));
-                    Scanned { text, lits }
-                });
-                scratch.cache.insert(key, Rc::clone(&s));
-                s
-            }
-        };
+        let engine = self.engine;
+        let scanned = v.scanned(engine.id, t.chain, |v| {
+            let text = match apply_chain(chain, v) {
+                Cow::Borrowed(_) => None,
+                Cow::Owned(s) => Some(Rc::from(s)),
+            };
+            let lits = engine.scan_literals(text.as_deref().unwrap_or(v));
+            Scanned { text, lits }
+        });
         if t.test.only_transformed && scanned.text.is_none() {
-            return None;
+            return Outcome::Miss;
         }
         if need_scan {
             let ids = t.lits.as_deref().unwrap_or_default();
@@ -274,22 +293,50 @@ impl Shared<'_> {
                 .iter()
                 .any(|id| scanned.lits[id / 64] & (1 << (id % 64)) != 0)
             {
-                return None;
+                return Outcome::Miss;
             }
         }
-        match scanned.text.clone() {
-            Some(text) => self.run(scratch, t, it, &text),
-            None => self.run(scratch, t, it, it.value),
+        match &scanned.text {
+            Some(text) => self.run(scratch, t, it, text, None),
+            None => self.run(scratch, t, it, it.value, Some(v)),
         }
     }
 
-    fn run(&self, scratch: &mut Scratch, t: &CTest, it: &Item<'_>, text: &str) -> Option<Hit> {
-        let pl = self.policy.paranoia;
+    /// Runs the operator on `text` (the item's value, whose handle `v` is,
+    /// or its transformed form).
+    fn run(
+        &self,
+        scratch: &mut Scratch,
+        t: &CTest,
+        it: &Item<'_>,
+        text: &str,
+        v: Option<&detect::Value>,
+    ) -> Outcome {
         let m = match &t.test.op {
-            Operator::Detect(d) => detect_in(*d, || scratch.value(text), text, it.ctx, pl),
-            op => op.eval(text, it.ctx, pl),
-        }?;
-        Some(Hit {
+            Operator::Detect(d) => {
+                if plain_number(text) {
+                    return Outcome::Miss;
+                }
+                let hit = match v {
+                    Some(v) => v.run(*d, it.ctx),
+                    None => scratch.value(text).run(*d, it.ctx),
+                };
+                match hit {
+                    None => return Outcome::Miss,
+                    Some(h) if h.level > self.policy.paranoia => return Outcome::AbovePolicy,
+                    Some(h) => OpMatch {
+                        evidence: h.evidence,
+                        reason: Some(h.reason),
+                    },
+                }
+            }
+            // Only detectors read the paranoia level.
+            op => match op.eval(text, it.ctx, self.policy.paranoia) {
+                Some(m) => m,
+                None => return Outcome::Miss,
+            },
+        };
+        Outcome::Hit(Hit {
             variable: it.var_name(),
             value: it.value.to_string(),
             transformed: text.to_string(),
@@ -297,4 +344,13 @@ impl Shared<'_> {
             reason: m.reason,
         })
     }
+}
+
+/// What one test found in one value.
+enum Outcome {
+    Hit(Hit),
+    /// No match at any paranoia level: remembered for the value.
+    Miss,
+    /// A detector hit above the route's paranoia level.
+    AbovePolicy,
 }

@@ -294,3 +294,43 @@ fn only_transformed_skips_unchanged_values() {
         .matches
         .is_empty());
 }
+
+const DETECT_RULE: &str = r#"
+rules:
+  - {id: 20, targets: [args], detect: file_inclusion}
+"#;
+
+#[test]
+fn remembered_outcomes_respect_paranoia_and_engine() {
+    // `authorized_keys` alone is a level-2 file-inclusion signal: passed at
+    // PL1, caught at PL2 (each evaluation on a fresh request, with the memo
+    // warm from the one before).
+    let e = engine(DETECT_RULE);
+    let h = hdrs(&[]);
+    let pl = |level: u8| Policy {
+        paranoia: level,
+        ..Policy::default()
+    };
+    for _ in 0..3 {
+        let v = RequestView::new("GET", "/?f=authorized_keys", &h, None, ip("192.0.2.1"));
+        assert!(e.evaluate(&v, &pl(1)).matches.is_empty());
+        let v = RequestView::new("GET", "/?f=authorized_keys", &h, None, ip("192.0.2.1"));
+        assert_eq!(e.evaluate(&v, &pl(2)).matches.len(), 1);
+    }
+    // A miss remembered by one engine says nothing for another: the value
+    // passed rule 20 above, and a reloaded engine with a rule that matches
+    // it must still see it.
+    let v = RequestView::new("GET", "/?f=plain", &h, None, ip("192.0.2.1"));
+    assert!(e.evaluate(&v, &Policy::default()).matches.is_empty());
+    let other = engine(
+        r#"
+rules:
+  - {id: 21, targets: [args], equals: plain}
+"#,
+    );
+    let v = RequestView::new("GET", "/?f=plain", &h, None, ip("192.0.2.1"));
+    assert_eq!(
+        other.evaluate(&v, &Policy::default()).matches[0].rule_id,
+        21
+    );
+}

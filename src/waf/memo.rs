@@ -46,7 +46,13 @@ struct Entry {
     outcomes: RefCell<Vec<(Detector, InputContext, Option<Hit>)>>,
     /// (engine id, chain id, result).
     scans: RefCell<Vec<(u64, usize, Rc<Scanned>)>>,
+    /// (engine id, context, bitset of test ids that do not match this value
+    /// at any paranoia level).
+    misses: RefCell<Vec<MissRow>>,
 }
+
+/// Test ids known not to match, for one (engine id, context).
+type MissRow = (u64, InputContext, Box<[u64]>);
 
 impl Entry {
     fn new(raw: &str) -> Rc<Entry> {
@@ -55,6 +61,7 @@ impl Entry {
             norm: OnceCell::new(),
             outcomes: RefCell::new(Vec::new()),
             scans: RefCell::new(Vec::new()),
+            misses: RefCell::new(Vec::new()),
         })
     }
 
@@ -122,6 +129,41 @@ impl Value {
     /// The value's text.
     pub fn text(&self) -> &str {
         &self.0.raw
+    }
+
+    /// Whether test `test` of engine `engine` is known not to match this
+    /// value in `ctx`.
+    pub(crate) fn known_miss(&self, engine: u64, ctx: InputContext, test: usize) -> bool {
+        self.0
+            .misses
+            .borrow()
+            .iter()
+            .find(|(e, c, _)| *e == engine && *c == ctx)
+            .and_then(|(_, _, bits)| bits.get(test / 64))
+            .is_some_and(|w| w & (1 << (test % 64)) != 0)
+    }
+
+    /// Records that test `test` (of `tests` in engine `engine`) does not
+    /// match this value in `ctx`.
+    pub(crate) fn set_miss(&self, engine: u64, ctx: InputContext, test: usize, tests: usize) {
+        let mut misses = self.0.misses.borrow_mut();
+        let i = match misses
+            .iter()
+            .position(|(e, c, _)| *e == engine && *c == ctx)
+        {
+            Some(i) => i,
+            None => {
+                let words = tests.div_ceil(64);
+                if self.0.raw.len() <= MAX_REMEMBERED {
+                    MEMO.with(|m| m.borrow_mut().charge(8 * words + 32));
+                }
+                misses.push((engine, ctx, vec![0; words].into_boxed_slice()));
+                misses.len() - 1
+            }
+        };
+        if let Some(w) = misses[i].2.get_mut(test / 64) {
+            *w |= 1 << (test % 64);
+        }
     }
 
     /// The value after chain `chain` of engine `engine`: remembered, or
@@ -216,6 +258,20 @@ mod tests {
         b.run_with(Detector::Sqli, InputContext::Path, counting);
         b.run_with(Detector::Xss, InputContext::QueryValue, counting);
         assert_eq!(calls(), before + 3);
+    }
+
+    #[test]
+    fn misses_are_kept_per_engine_context_and_test() {
+        let v = Value::lookup("misses test value");
+        assert!(!v.known_miss(7, InputContext::QueryValue, 70));
+        v.set_miss(7, InputContext::QueryValue, 70, 100);
+        let again = Value::lookup("misses test value");
+        assert!(again.known_miss(7, InputContext::QueryValue, 70));
+        assert!(!again.known_miss(7, InputContext::QueryValue, 69));
+        assert!(!again.known_miss(8, InputContext::QueryValue, 70));
+        assert!(!again.known_miss(7, InputContext::Cookie, 70));
+        // A test id past the engine's count is never a known miss.
+        assert!(!again.known_miss(7, InputContext::QueryValue, 1000));
     }
 
     #[test]

@@ -141,34 +141,22 @@ impl Operator {
                 set,
                 case_sensitive,
             } => in_list(set, *case_sensitive, value).then(|| OpMatch::whole(value)),
-            Operator::Detect(d) => detect_in(*d, || detect::Value::lookup(value), value, ctx, pl),
+            Operator::Detect(_) if plain_number(value) => None,
+            Operator::Detect(d) => {
+                let hit = detect::run(*d, value, ctx)?;
+                (hit.level <= pl).then_some(OpMatch {
+                    evidence: hit.evidence,
+                    reason: Some(hit.reason),
+                })
+            }
             Operator::Any => Some(OpMatch::whole(value)),
         }
     }
 }
 
-/// Runs detector `d` on `value` (whose memo handle `handle` gives), keeping
-/// only hits within paranoia level `pl`.
-pub(crate) fn detect_in(
-    d: Detector,
-    handle: impl FnOnce() -> detect::Value,
-    value: &str,
-    ctx: InputContext,
-    pl: u8,
-) -> Option<OpMatch> {
-    if plain_number(value) {
-        return None;
-    }
-    let hit = handle().run(d, ctx)?;
-    (hit.level <= pl).then_some(OpMatch {
-        evidence: hit.evidence,
-        reason: Some(hit.reason),
-    })
-}
-
 /// Empty or a plain decimal number: no detector can find an attack in it, so
 /// detectors are not called (JSON bodies are full of these).
-fn plain_number(v: &str) -> bool {
+pub(crate) fn plain_number(v: &str) -> bool {
     if v.is_empty() {
         return true;
     }
