@@ -73,6 +73,14 @@ pub fn is_binary(s: &str) -> bool {
 
 /// Decodes until nothing changes (at most a few rounds).
 pub fn decode_all(input: &str) -> String {
+    // Nothing for any decoder to act on (each checks for its own trigger;
+    // this is the union): skip the rounds and their copies.
+    let inert = input.is_ascii()
+        && !input.contains(['%', '\\', '&', '\0'])
+        && !(input.contains('+') && input.contains('-'));
+    if inert {
+        return input.to_string();
+    }
     let mut cur = input.to_string();
     for _ in 0..4 {
         let next = fold_unicode(&utf7_decode(&html_decode(&js_decode(&url_decode(&cur)))));
