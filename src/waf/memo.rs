@@ -65,8 +65,9 @@ impl Entry {
         })
     }
 
-    /// Bytes charged against a budget: the text, its decoded and lowercased
-    /// forms, and some bookkeeping.
+    /// Bytes charged against the budget when an entry is made: the text, its
+    /// decoded and lowercased forms, and some bookkeeping. Outcomes, chain
+    /// results and miss sets are charged as they are added.
     fn cost(len: usize) -> usize {
         3 * len + 256
     }
@@ -220,6 +221,11 @@ impl Value {
             e.norm.get_or_init(|| Norm::new(&e.raw)),
             ctx,
         );
+        if e.raw.len() <= MAX_REMEMBERED {
+            let cost = std::mem::size_of::<(Detector, InputContext, Option<Hit>)>()
+                + hit.as_ref().map_or(0, |h| h.evidence.len());
+            MEMO.with(|m| m.borrow_mut().charge(cost));
+        }
         e.outcomes.borrow_mut().push((detector, ctx, hit.clone()));
         hit
     }

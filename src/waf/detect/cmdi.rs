@@ -129,12 +129,44 @@ const OPTION_WRAPPERS: &[&str] = &[
     "xargs", "watch",
 ];
 
+/// The sqlite3 shell's dot-commands after a statement separator: `.shell`,
+/// `.system` and `.sh` then a known binary run it; `.databases`, `.tables`,
+/// `.dump` and `.schema` alone list the database. Quotes or a backslash
+/// between the dot and the name are read the same by the shell.
+fn sqlite_dot_command(rest: &str) -> bool {
+    let Some(after) = rest.strip_prefix('.') else {
+        return false;
+    };
+    let after = after.trim_start_matches(['\\', '"', '\'']);
+    let end = after
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(after.len());
+    let (name, tail) = after.split_at(end);
+    let arg = tail.trim_start_matches(['\\', '"', '\'', ' ', '\t']);
+    let first = arg
+        .split(|c: char| c.is_whitespace() || "\\\"';|&".contains(c))
+        .next()
+        .unwrap_or("");
+    match name.to_ascii_lowercase().as_str() {
+        "shell" | "system" | "sh" => {
+            tail.starts_with([' ', '\t', '\\', '"', '\'']) && is_clear(first)
+        }
+        "databases" | "tables" | "dump" | "schema" => {
+            tail.trim_start_matches([' ', '\t']).is_empty() || tail.starts_with(['\n', '\r', ';'])
+        }
+        _ => false,
+    }
+}
+
 fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str)> {
     let mut rest = rest.trim_start_matches(|c: char| {
         c.is_whitespace() || matches!(c, '(' | '{' | '"' | '\'' | '!')
     });
     if matches!(pos, Pos::Sep(true)) && var_run(rest) {
         return Some((1, "variable run as a command"));
+    }
+    if matches!(pos, Pos::Sep(_)) && sqlite_dot_command(rest) {
+        return Some((1, "SQLite shell command after a separator"));
     }
     if pos == Pos::Start && ctx != InputContext::Path {
         if let Some(hit) = start_shapes(rest) {
@@ -528,6 +560,10 @@ mod tests {
             "IF /I \"%v%\" GEQ \"2\" ECHO two",
             "/bin/ca't' /etc/hostname",
             "x|type %SYSTEMROOT%\\win.ini",
+            "7;.shell uname -a",
+            "2; .system id",
+            "0;.\\\"sh whoami",
+            "9;\n.tables",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -546,6 +582,9 @@ mod tests {
             "A|B testing",
             "see ch. 3; -5 degrees",
             "first; then more; done",
+            "Windows 11; .system requirements",
+            "scripts; .sh files run anywhere",
+            "see the docs; .tables are below",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

@@ -458,7 +458,24 @@ fn after_literal(
         'k' if clause_keyword(&next.text) && !fp.is_empty() => {
             Some((1, "SQL clause after a literal"))
         }
+        // Pattern-match operators that are not English words, then a
+        // literal: `x' rlike '^a`, a probe of the column's value.
+        'o' if string
+            && matches!(next.text.as_str(), "rlike" | "regexp" | "ilike" | "glob")
+            && fp.starts_with(['s', 'S', 'n']) =>
+        {
+            Some((1, "pattern match after a closed string"))
+        }
         'o' if string && !fp.is_empty() => op_tail(&fp, comment),
+        // `user' collate nocase--`, `x' notnull --`: a postfix clause, then
+        // the rest of the query commented out.
+        _ if string
+            && comment
+            && fp.len() <= 1
+            && matches!(next.text.as_str(), "collate" | "notnull" | "isnull") =>
+        {
+            Some((1, "postfix clause and comment after a closed string"))
+        }
         'E' if string
             && matches!(
                 next.text.as_str(),
@@ -684,6 +701,10 @@ mod tests {
             "e\" or \"\"=\"",
             "a'||pg_sleep(7)--",
             "m' waitfor delay '0:0:9'--",
+            "pat' RLIKE '^adm",
+            "k' regexp 0x5e61",
+            "acct' collate latin1_bin --",
+            "v' isnull --",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -795,6 +816,9 @@ mod tests {
             "Values (honesty) matter",
             "or 3 more",
             "use `git status` as a check",
+            "it's a regexp 'guide'",
+            "Don't collate the pages -- thanks",
+            "Grep's regexp syntax",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }

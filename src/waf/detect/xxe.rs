@@ -5,6 +5,21 @@
 use super::normalize::Norm;
 use super::{evidence, Finding, InputContext};
 
+/// `!ENTITY % x SYSTEM "..."` without its `<` (a filter stripped it, or
+/// the fragment is spliced into a DTD elsewhere): the keyword `!ENTITY` is
+/// only ever markup, and with `%`, `SYSTEM` or `PUBLIC` after a name it
+/// declares an external or parameter entity.
+fn entity_fragment(s: &str) -> Option<Finding> {
+    let at = s.find("!entity")?;
+    let words: Vec<&str> = s[at + 7..].split_whitespace().take(3).collect();
+    let external = match words.as_slice() {
+        ["%", _, ..] => true,
+        [_, kw, ..] => matches!(*kw, "system" | "public"),
+        _ => false,
+    };
+    external.then(|| (1, "external entity declaration", evidence(&s[at..])))
+}
+
 /// Detects XXE in one value.
 pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     let s = &n.lower;
@@ -12,7 +27,7 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     // the XInclude namespace; none of these contain whitespace, so they can
     // only occur in the squeezed text if they occur in `s`.
     if !s.contains('<') && !s.contains("w3.org/2001/xinclude") {
-        return None;
+        return entity_fragment(s);
     }
     let squeezed: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let r = if squeezed.contains("<!entity") {
@@ -59,6 +74,8 @@ mod tests {
             "<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"/etc/group\"/></r>",
             "<!DOCTYPE r SYSTEM \"http://example.net/x.dtd\"><r/>",
             "<!DOCTYPE a [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]>",
+            "x!ENTITY % q SYSTEM",
+            "!ENTITY e PUBLIC \"-//x//\" \"http://example.net/e\"",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -70,6 +87,8 @@ mod tests {
             "<?xml version=\"1.0\"?><order><id>5</id></order>",
             "<!DOCTYPE html><html></html>",
             "the entity system",
+            "Hello!Entity system ready",
+            "!entity",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
         }
