@@ -14,7 +14,9 @@ use super::{evidence, Finding, InputContext};
 fn delim_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(?s)\{\{(.{1,300}?)\}\}|\$\{(.{1,300}?)\}|[#*@~]\{(.{1,300}?)\}|<%=?(.{1,300}?)%>|\{%(.{1,300}?)%\}")
+        // The last form is OGNL's: a `{...}` expression concatenated into
+        // a string it breaks out of (`'+{7*7}+'`).
+        Regex::new(r#"(?s)\{\{(.{1,300}?)\}\}|\$\{(.{1,300}?)\}|[#*@~]\{(.{1,300}?)\}|<%=?(.{1,300}?)%>|\{%(.{1,300}?)%\}|['"]\s*\+\s*\{(.{1,300}?)\}\s*\+"#)
             .expect("static regex")
     })
 }
@@ -178,6 +180,7 @@ mod tests {
             "${9*9}",
             "<%= 3*3 %>",
             "#{5*5}",
+            "x'+{81*81}+'",
             "{{ ''.__class__.__mro__[1] }}",
             "{{config.items()}}",
             "<#assign x=\"freemarker.template.utility.Execute\"?new()>${x(\"id\")}",
@@ -206,6 +209,7 @@ mod tests {
             "{{ username }}",
             "Hello ${name}",
             "price {a} and {b}",
+            "'a'+{b}+'c'",
             "see #{ticket}",
             "50% off {today}",
         ] {
