@@ -207,6 +207,24 @@ fn protocol_pack_more_shapes() {
     ];
     assert!(ids(&e, "POST", "/", &xml, Some(b"<a><b></a>")).contains(&100006));
     assert!(ids(&e, "POST", "/", &xml, Some(b"<!DOCTYPE a><a/>")).contains(&100008));
+    // A schema that pulls in another document, seen in the whole XML body
+    // (its markup is not among the XML fields); not in a JSON body.
+    let schema: &[u8] = b"<s:schema xmlns:s=\"http://www.w3.org/2001/XMLSchema\"><s:include schemaLocation=\"http://example.net/a.xsd\"/></s:schema>";
+    assert!(ids(&e, "POST", "/", &xml, Some(schema)).contains(&250022));
+    let json = [
+        ("content-type", "application/json"),
+        ("user-agent", "t"),
+        ("host", "h"),
+    ];
+    assert!(!ids(&e, "POST", "/", &json, Some(b"{\"a\": 1}")).contains(&250022));
+    assert!(!ids(
+        &e,
+        "POST",
+        "/",
+        &xml,
+        Some(b"<order><include>box</include></order>")
+    )
+    .contains(&250022));
     assert!(ids(&e, "PROPFIND", "/", &base, None).contains(&100011));
     assert!(!ids(&e, "PATCH", "/", &base, None).contains(&100011));
     assert!(ids(&e, "GET", "/", &[("user-agent", "t")], None).contains(&100017));

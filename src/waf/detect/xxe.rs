@@ -4,6 +4,8 @@
 
 use super::normalize::Norm;
 use super::{evidence, Finding, InputContext};
+use regex::Regex;
+use std::sync::OnceLock;
 
 /// `!ENTITY % x SYSTEM "..."` without its `<` (a filter stripped it, or
 /// the fragment is spliced into a DTD elsewhere): the keyword `!ENTITY` is
@@ -18,6 +20,18 @@ fn entity_fragment(s: &str) -> Option<Finding> {
         _ => false,
     };
     external.then(|| (1, "external entity declaration", evidence(&s[at..])))
+}
+
+/// `<xs:include schemaLocation="http://...">` and its kin (import,
+/// redefine, override): a schema that makes a validating parser fetch
+/// another document, whatever the namespace prefix.
+fn schema_include(s: &str) -> bool {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r#"<[a-z0-9_.-]+:(?:include|import|redefine|override)\s[^>]*(?:schemalocation|namespace)\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:|//)"#)
+            .expect("static regex")
+    })
+    .is_match(s)
 }
 
 /// Detects XXE in one value.
@@ -48,6 +62,10 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
         Some((1, "DOCTYPE with an external DTD"))
     } else if squeezed.contains("<xi:include") || squeezed.contains("w3.org/2001/xinclude") {
         Some((1, "XInclude"))
+    } else if schema_include(&squeezed) {
+        Some((1, "XML Schema include of another document"))
+    } else if squeezed.contains("schemalocation=") {
+        Some((2, "schema location hint"))
     } else if squeezed.contains("<!doctype") && squeezed.contains('[') {
         Some((2, "DOCTYPE with an internal subset"))
     } else if squeezed.contains("<!attlist") || squeezed.contains("<!element") {
@@ -76,6 +94,8 @@ mod tests {
             "<!DOCTYPE a [<!ENTITY a \"aaaa\"><!ENTITY b \"&a;&a;\">]>",
             "x!ENTITY % q SYSTEM",
             "!ENTITY e PUBLIC \"-//x//\" \"http://example.net/e\"",
+            "<s:schema xmlns:s=\"http://www.w3.org/2001/XMLSchema\"><s:import namespace=\"urn:x\" schemaLocation=\"http://example.net/x.xsd\"/></s:schema>",
+            "<!DOCTYPE d SYSTEM \"//example.net/d\" ><d/>",
         ] {
             assert_eq!(lvl(s), Some(1), "{s}");
         }
@@ -88,6 +108,7 @@ mod tests {
             "<!DOCTYPE html><html></html>",
             "the entity system",
             "Hello!Entity system ready",
+            "<order><include>gift box</include><import>no</import></order>",
             "!entity",
         ] {
             assert_ne!(lvl(s), Some(1), "{s}");
