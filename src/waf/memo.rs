@@ -13,8 +13,9 @@
 //! Entries are found by content (values up to [`MAX_REMEMBERED`] bytes), so
 //! an answer is only ever reused for the same text. The engine looks each
 //! value up once per request and hands the [`Value`] to every rule. Memory is
-//! bounded: the map is cleared when it reaches its entry or byte budget, so a
-//! client sending only unique values gets the uncached cost and nothing worse.
+//! bounded by an entry and a byte budget, in two generations (see [`Memo`]):
+//! a client sending only unique values gets the uncached cost and nothing
+//! worse, and the values other clients keep sending stay remembered.
 
 use crate::waf::detect::normalize::Norm;
 use crate::waf::detect::{Detector, Hit, InputContext};
@@ -73,25 +74,40 @@ impl Entry {
     }
 }
 
+/// Two generations: new entries and hits go to `new`; when `new` reaches
+/// half the budget it becomes `old` and the previous `old` is dropped. A
+/// value still in use is moved back to `new` on its next lookup, so the values
+/// every request repeats stay remembered even while a client floods the memo
+/// with values it never repeats.
 #[derive(Default)]
 struct Memo {
-    by_text: HashMap<Box<str>, Rc<Entry>, ahash::RandomState>,
+    new: HashMap<Box<str>, Rc<Entry>, ahash::RandomState>,
+    old: HashMap<Box<str>, Rc<Entry>, ahash::RandomState>,
+    /// Bytes charged to `new`.
     bytes: usize,
 }
 
 impl Memo {
-    /// Adds `cost` bytes, first forgetting everything when that would go
-    /// over the budget.
+    /// Adds `cost` bytes to the new generation, first ageing it when that
+    /// would take it over half the budget.
     fn charge(&mut self, cost: usize) {
-        if self.bytes + cost > MAX_BYTES {
-            self.clear();
+        if self.bytes + cost > MAX_BYTES / 2 {
+            self.age();
         }
         self.bytes += cost;
     }
 
-    fn clear(&mut self) {
-        self.by_text.clear();
+    fn age(&mut self) {
+        self.old = std::mem::take(&mut self.new);
         self.bytes = 0;
+    }
+
+    fn insert(&mut self, input: &str, e: &Rc<Entry>) {
+        self.charge(Entry::cost(input.len()));
+        if self.new.len() >= MAX_ENTRIES / 2 {
+            self.age();
+        }
+        self.new.insert(input.into(), Rc::clone(e));
     }
 }
 
@@ -114,15 +130,14 @@ impl Value {
         }
         MEMO.with(|m| {
             let mut m = m.borrow_mut();
-            if let Some(e) = m.by_text.get(input) {
+            if let Some(e) = m.new.get(input) {
                 return Value(Rc::clone(e));
             }
-            m.charge(Entry::cost(input.len()));
-            if m.by_text.len() >= MAX_ENTRIES {
-                m.clear();
-            }
-            let e = Entry::new(input);
-            m.by_text.insert(input.into(), Rc::clone(&e));
+            let e = match m.old.remove(input) {
+                Some(e) => e,
+                None => Entry::new(input),
+            };
+            m.insert(input, &e);
             Value(e)
         })
     }
@@ -281,6 +296,19 @@ mod tests {
     }
 
     #[test]
+    fn a_value_in_use_survives_a_flood_of_new_ones() {
+        let hot = "hot value kept through a flood";
+        let before = calls();
+        for i in 0..(3 * MAX_ENTRIES) {
+            if i % 256 == 0 {
+                Value::lookup(hot).run_with(Detector::Sqli, InputContext::Cookie, counting);
+            }
+            Value::lookup(&format!("flood {i}"));
+        }
+        assert_eq!(calls(), before + 1);
+    }
+
+    #[test]
     fn a_reused_buffer_never_gives_a_stale_answer() {
         let mut s = String::with_capacity(64);
         s.push_str("<script>alert(1)</script>");
@@ -303,13 +331,14 @@ mod tests {
         }
         MEMO.with(|m| {
             let m = m.borrow();
-            assert!(m.by_text.len() <= MAX_ENTRIES && m.bytes <= MAX_BYTES);
+            assert!(m.new.len() + m.old.len() <= MAX_ENTRIES);
+            assert!(m.bytes <= MAX_BYTES / 2);
         });
         // A value too long to remember across requests is still judged.
         let long = format!("{}<script>x()</script>", "a".repeat(MAX_REMEMBERED));
         assert!(Value::lookup(&long)
             .run(Detector::Xss, InputContext::QueryValue)
             .is_some());
-        MEMO.with(|m| assert!(!m.borrow().by_text.contains_key(long.as_str())));
+        MEMO.with(|m| assert!(!m.borrow().new.contains_key(long.as_str())));
     }
 }
