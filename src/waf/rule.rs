@@ -157,7 +157,9 @@ pub enum Selector {
 /// The literal form of an anchored alternation of names and `prefix.*`.
 #[derive(Clone, Debug)]
 pub struct NameSet {
-    exact: std::collections::HashSet<String, ahash::RandomState>,
+    /// Exact names by length (header names are short, and comparing the few
+    /// of one length beats hashing).
+    exact: Vec<Vec<String>>,
     prefixes: Vec<String>,
 }
 
@@ -176,14 +178,17 @@ impl NameSet {
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
         };
         let mut set = NameSet {
-            exact: Default::default(),
+            exact: Vec::new(),
             prefixes: Vec::new(),
         };
         for alt in body.split('|') {
             match alt.strip_suffix(".*") {
                 Some(p) if plain(p) => set.prefixes.push(p.to_string()),
                 None if plain(alt) => {
-                    set.exact.insert(alt.to_string());
+                    if set.exact.len() <= alt.len() {
+                        set.exact.resize(alt.len() + 1, Vec::new());
+                    }
+                    set.exact[alt.len()].push(alt.to_string());
                 }
                 _ => return None,
             }
@@ -193,7 +198,9 @@ impl NameSet {
 
     fn matches(&self, name: &str) -> bool {
         // `.` in the regex does not match a line break.
-        self.exact.contains(name)
+        self.exact
+            .get(name.len())
+            .is_some_and(|names| names.iter().any(|n| n == name))
             || self
                 .prefixes
                 .iter()
