@@ -42,15 +42,18 @@ pub(crate) struct Scanned {
 struct Entry {
     raw: Box<str>,
     norm: OnceCell<Norm>,
-    /// (detector, context, outcome); a value is usually seen in one or two
+    /// ((detector, context), outcome); a value is usually seen in one or two
     /// contexts, so a short list beats a map.
-    outcomes: RefCell<Vec<(Detector, InputContext, Option<Hit>)>>,
-    /// (engine id, chain id, result).
-    scans: RefCell<Vec<(u64, usize, Rc<Scanned>)>>,
+    outcomes: Kept<(Detector, InputContext), Option<Hit>>,
+    /// ((engine id, chain id), result).
+    scans: Kept<(u64, usize), Rc<Scanned>>,
     /// (engine id, context, bitset of test ids that do not match this value
     /// at any paranoia level).
     misses: RefCell<Vec<MissRow>>,
 }
+
+/// Results kept per key in a short list (see `Value::remembered`).
+type Kept<K, V> = RefCell<Vec<(K, V)>>;
 
 /// Test ids known not to match, for one (engine id, context).
 type MissRow = (u64, InputContext, Box<[u64]>);
@@ -191,23 +194,12 @@ impl Value {
         apply: impl FnOnce(&str) -> Scanned,
     ) -> Rc<Scanned> {
         let e = &self.0;
-        if let Some((_, _, s)) = e
-            .scans
-            .borrow()
-            .iter()
-            .find(|(en, c, _)| *en == engine && *c == chain)
-        {
-            return Rc::clone(s);
-        }
-        let s = Rc::new(apply(&e.raw));
-        if e.raw.len() <= MAX_REMEMBERED {
-            // Charge the transformed copy to the budget; the entry may be
-            // evicted, which only means recomputing later.
-            let cost = s.text.as_ref().map_or(0, |t| t.len()) + 8 * s.lits.len() + 64;
-            MEMO.with(|m| m.borrow_mut().charge(cost));
-        }
-        e.scans.borrow_mut().push((engine, chain, Rc::clone(&s)));
-        s
+        self.remembered(
+            &e.scans,
+            (engine, chain),
+            || Rc::new(apply(&e.raw)),
+            |s| s.text.as_ref().map_or(0, |t| t.len()) + 8 * s.lits.len() + 64,
+        )
     }
 
     /// The outcome of `detector` on this value in `ctx`.
@@ -222,27 +214,41 @@ impl Value {
         judge: fn(Detector, &str, &Norm, InputContext) -> Option<Hit>,
     ) -> Option<Hit> {
         let e = &self.0;
-        if let Some((_, _, hit)) = e
-            .outcomes
-            .borrow()
-            .iter()
-            .find(|(d, c, _)| *d == detector && *c == ctx)
-        {
-            return hit.clone();
+        self.remembered(
+            &e.outcomes,
+            (detector, ctx),
+            || {
+                judge(
+                    detector,
+                    &e.raw,
+                    e.norm.get_or_init(|| Norm::new(&e.raw)),
+                    ctx,
+                )
+            },
+            |hit| 64 + hit.as_ref().map_or(0, |h| h.evidence.len()),
+        )
+    }
+
+    /// The result kept in `list` under `key`, or `make()`'s, which is kept
+    /// there and charged to the budget (`cost` bytes) when this value is
+    /// remembered across requests.
+    fn remembered<K: PartialEq, V: Clone>(
+        &self,
+        list: &Kept<K, V>,
+        key: K,
+        make: impl FnOnce() -> V,
+        cost: impl FnOnce(&V) -> usize,
+    ) -> V {
+        if let Some((_, v)) = list.borrow().iter().find(|(k, _)| *k == key) {
+            return v.clone();
         }
-        let hit = judge(
-            detector,
-            &e.raw,
-            e.norm.get_or_init(|| Norm::new(&e.raw)),
-            ctx,
-        );
-        if e.raw.len() <= MAX_REMEMBERED {
-            let cost = std::mem::size_of::<(Detector, InputContext, Option<Hit>)>()
-                + hit.as_ref().map_or(0, |h| h.evidence.len());
-            MEMO.with(|m| m.borrow_mut().charge(cost));
+        let v = make();
+        if self.0.raw.len() <= MAX_REMEMBERED {
+            let c = cost(&v);
+            MEMO.with(|m| m.borrow_mut().charge(c));
         }
-        e.outcomes.borrow_mut().push((detector, ctx, hit.clone()));
-        hit
+        list.borrow_mut().push((key, v.clone()));
+        v
     }
 }
 
