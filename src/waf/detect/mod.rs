@@ -275,10 +275,27 @@ pub(crate) fn judge(detector: Detector, input: &str, n: &Norm, ctx: InputContext
         let v = name_value(n, ctx)?;
         run_norm(detector, &Norm::new(&v), InputContext::QueryValue)
     };
-    run_norm(detector, n, ctx).or_else(from_name).or_else(|| {
-        referer_args(input, ctx)
-            .find_map(|v| run_norm(detector, &Norm::new(&v), InputContext::QueryValue))
-    })
+    run_norm(detector, n, ctx)
+        .or_else(from_name)
+        .or_else(|| {
+            referer_args(input, ctx)
+                .find_map(|v| run_norm(detector, &Norm::new(&v), InputContext::QueryValue))
+        })
+        .or_else(|| {
+            path_base64(input, ctx)
+                .find_map(|v| run_norm(detector, &Norm::new(&v), InputContext::QueryValue))
+        })
+}
+
+/// A REST-style path can carry a base64-encoded parameter as one segment
+/// (`/items/PHNjcmlwdD4...`): its decoded text is judged like a query value.
+/// (A whole-value base64 check would miss it behind the other segments, and
+/// path context is too lenient for what the segment decodes to.)
+fn path_base64(input: &str, ctx: InputContext) -> impl Iterator<Item = String> + '_ {
+    let path = if ctx == InputContext::Path { input } else { "" };
+    path.split('/')
+        .filter(|seg| seg.len() >= 16)
+        .filter_map(|seg| normalize::base64_text(seg).or_else(|| normalize::base64_ascii_text(seg)))
 }
 
 /// Runs every detector; returns all hits.
@@ -402,6 +419,38 @@ mod tests {
             .any(|h| h.detector == Detector::Xss && h.level == 1));
         assert!(scan("https://example.org/p?q=shoes", InputContext::Referer).is_empty());
         assert!(run(Detector::Sqli, "sort=name", InputContext::QueryName).is_none());
+    }
+
+    #[test]
+    fn judges_base64_path_segments_as_values() {
+        use base64::Engine;
+        let enc = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let attack = format!("/api/v2/{}/view", enc("<img src=x onerror=go()>"));
+        assert!(run(Detector::Xss, &attack, InputContext::Path).is_some());
+        let benign = format!("/api/v2/{}/view", enc("customer:12345 (archived)"));
+        assert!(run(Detector::Xss, &benign, InputContext::Path).is_none());
+        assert!(run(Detector::Sqli, &benign, InputContext::Path).is_none());
+        // Only paths: the same text as a query value is the base64 second
+        // look's business (rule 200101), not this one's.
+        assert!(path_base64(&attack, InputContext::QueryValue)
+            .next()
+            .is_none());
+        // All letters once encoded, which whole-value base64 checks refuse.
+        let letters = format!("/{}", enc("alert( domain )"));
+        assert!(
+            letters[1..].bytes().all(|b| b.is_ascii_alphabetic()),
+            "{letters}"
+        );
+        assert!(run(Detector::Xss, &letters, InputContext::Path).is_some());
+        for word in [
+            "/getUserProfileSettingsForAccount",
+            "/ThisIsALongCamelCaseSegment",
+        ] {
+            assert!(
+                path_base64(word, InputContext::Path).next().is_none(),
+                "{word}"
+            );
+        }
     }
 
     #[test]

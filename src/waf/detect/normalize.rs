@@ -419,6 +419,23 @@ fn base64_text_min(s: &str) -> Option<String> {
     ok.then_some(text)
 }
 
+/// Base64 of printable ASCII with some punctuation, even when the encoded
+/// form is all letters (which `base64_text` refuses, as most such values are
+/// words): for places where a word is unlikely, such as a long path segment.
+pub fn base64_ascii_text(s: &str) -> Option<String> {
+    let body = s.trim_end_matches('=');
+    if body.len() < 16 || body.len() > 65536 {
+        return None;
+    }
+    let eng = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let bytes = eng.decode(body).or_else(|_| url.decode(body)).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let ok = text.chars().all(|c| c.is_ascii_graphic() || c == ' ')
+        && text.chars().any(|c| !c.is_ascii_alphanumeric() && c != ' ');
+    ok.then_some(text)
+}
+
 /// If `s` looks like base64 of printable text, that text.
 pub fn base64_text(s: &str) -> Option<String> {
     if s.len() < 16 || s.len() > 65536 {
