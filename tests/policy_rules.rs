@@ -281,6 +281,34 @@ fn each_policy_rule_flags_its_shape_and_passes_a_look_alike() {
     assert!(got("a;b", "x.txt").contains(&150015));
     assert!(got("a\\b", "x.txt").contains(&150029));
     assert!(got("cv", "cv.p\\d\\f").contains(&150030));
+    assert!(got("a'b", "x.txt").contains(&150015));
+    assert!(!got("cv", "O'Brien CV.pdf").contains(&150015));
+    // 150035: the apostrophe in a file name counts from PL2 on.
+    let body = part("cv", "O'Brien CV.pdf");
+    let hs: Vec<(String, String)> = mp
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let view = RequestView::new(
+        "POST",
+        "/u",
+        &hs,
+        Some(body.as_bytes()),
+        "192.0.2.1".parse().unwrap(),
+    );
+    let pl = |paranoia| Policy {
+        paranoia,
+        ..Policy::default()
+    };
+    let ids = |p: &Policy| {
+        e.evaluate(&view, p)
+            .matches
+            .iter()
+            .map(|m| m.rule_id)
+            .collect::<Vec<_>>()
+    };
+    assert!(!ids(&pl(1)).contains(&150035));
+    assert!(ids(&pl(2)).contains(&150035));
     let fine = got("cv", "C:\\Users\\me\\cv.pdf");
     assert!(
         !fine.contains(&150030) && !fine.contains(&150015),
