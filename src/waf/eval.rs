@@ -21,7 +21,6 @@ use crate::waf::transform::apply_chain;
 /// length). The values borrowed from the request (and the transformed texts
 /// the handles hold) stay put for the whole evaluation, so within one request
 /// an address and length name one text.
-#[derive(Default)]
 struct Scratch {
     values: HashMap<(usize, usize), detect::Value, BuildHasherDefault<AddrHash>>,
 }
@@ -324,10 +323,7 @@ impl Shared<'_> {
                 match hit {
                     None => return Outcome::Miss,
                     Some(h) if h.level > self.policy.paranoia => return Outcome::AbovePolicy,
-                    Some(h) => OpMatch {
-                        evidence: h.evidence,
-                        reason: Some(h.reason),
-                    },
+                    Some(h) => OpMatch::from(h),
                 }
             }
             // Only detectors read the paranoia level.

@@ -40,7 +40,8 @@ pub(crate) struct Scanned {
 
 /// One value: its normalised forms and the outcomes judged so far.
 struct Entry {
-    raw: Box<str>,
+    /// The text, shared with the memo's key.
+    raw: Rc<str>,
     norm: OnceCell<Norm>,
     /// ((detector, context), outcome); a value is usually seen in one or two
     /// contexts, so a short list beats a map.
@@ -61,7 +62,7 @@ type MissRow = (u64, InputContext, Box<[u64]>);
 impl Entry {
     fn new(raw: &str) -> Rc<Entry> {
         Rc::new(Entry {
-            raw: raw.into(),
+            raw: Rc::from(raw),
             norm: OnceCell::new(),
             outcomes: RefCell::new(Vec::new()),
             scans: RefCell::new(Vec::new()),
@@ -69,11 +70,12 @@ impl Entry {
         })
     }
 
-    /// Bytes charged against the budget when an entry is made: the text, its
-    /// decoded and lowercased forms, and some bookkeeping. Outcomes, chain
-    /// results and miss sets are charged as they are added.
+    /// Bytes charged against the budget when an entry is made: the text
+    /// (shared with the key), the normalised form's copy, decoded and
+    /// lowercased forms, and some bookkeeping. Outcomes, chain results and
+    /// miss sets are charged as they are added.
     fn cost(len: usize) -> usize {
-        3 * len + 256
+        4 * len + 256
     }
 }
 
@@ -84,8 +86,8 @@ impl Entry {
 /// with values it never repeats.
 #[derive(Default)]
 struct Memo {
-    new: HashMap<Box<str>, Rc<Entry>, ahash::RandomState>,
-    old: HashMap<Box<str>, Rc<Entry>, ahash::RandomState>,
+    new: HashMap<Rc<str>, Rc<Entry>, ahash::RandomState>,
+    old: HashMap<Rc<str>, Rc<Entry>, ahash::RandomState>,
     /// Bytes charged to `new`.
     bytes: usize,
 }
@@ -105,12 +107,12 @@ impl Memo {
         self.bytes = 0;
     }
 
-    fn insert(&mut self, input: &str, e: &Rc<Entry>) {
-        self.charge(Entry::cost(input.len()));
+    fn insert(&mut self, e: &Rc<Entry>) {
+        self.charge(Entry::cost(e.raw.len()));
         if self.new.len() >= MAX_ENTRIES / 2 {
             self.age();
         }
-        self.new.insert(input.into(), Rc::clone(e));
+        self.new.insert(Rc::clone(&e.raw), Rc::clone(e));
     }
 }
 
@@ -140,7 +142,7 @@ impl Value {
                 Some(e) => e,
                 None => Entry::new(input),
             };
-            m.insert(input, &e);
+            m.insert(&e);
             Value(e)
         })
     }

@@ -94,6 +94,15 @@ pub struct OpMatch {
     pub reason: Option<&'static str>,
 }
 
+impl From<detect::Hit> for OpMatch {
+    fn from(hit: detect::Hit) -> OpMatch {
+        OpMatch {
+            evidence: hit.evidence,
+            reason: Some(hit.reason),
+        }
+    }
+}
+
 impl OpMatch {
     fn whole(v: &str) -> OpMatch {
         OpMatch {
@@ -144,10 +153,7 @@ impl Operator {
             Operator::Detect(_) if plain_number(value) => None,
             Operator::Detect(d) => {
                 let hit = detect::run(*d, value, ctx)?;
-                (hit.level <= pl).then_some(OpMatch {
-                    evidence: hit.evidence,
-                    reason: Some(hit.reason),
-                })
+                (hit.level <= pl).then(|| OpMatch::from(hit))
             }
             Operator::Any => Some(OpMatch::whole(value)),
         }

@@ -419,6 +419,15 @@ fn base64_text_min(s: &str) -> Option<String> {
     ok.then_some(text)
 }
 
+/// `body` (unpadded) decoded as standard or URL-safe base64, when the bytes
+/// are UTF-8.
+fn decode_base64_utf8(body: &str) -> Option<String> {
+    let eng = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let bytes = eng.decode(body).or_else(|_| url.decode(body)).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Base64 of printable ASCII with some punctuation, even when the encoded
 /// form is all letters (which `base64_text` refuses, as most such values are
 /// words): for places where a word is unlikely, such as a long path segment.
@@ -427,10 +436,7 @@ pub fn base64_ascii_text(s: &str) -> Option<String> {
     if body.len() < 16 || body.len() > 65536 {
         return None;
     }
-    let eng = base64::engine::general_purpose::STANDARD_NO_PAD;
-    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let bytes = eng.decode(body).or_else(|_| url.decode(body)).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
+    let text = decode_base64_utf8(body)?;
     let ok = text.chars().all(|c| c.is_ascii_graphic() || c == ' ')
         && text.chars().any(|c| !c.is_ascii_alphanumeric() && c != ' ');
     ok.then_some(text)
@@ -452,10 +458,7 @@ pub fn base64_text(s: &str) -> Option<String> {
     {
         return None;
     }
-    let eng = base64::engine::general_purpose::STANDARD_NO_PAD;
-    let url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let bytes = eng.decode(body).or_else(|_| url.decode(body)).ok()?;
-    let text = String::from_utf8(bytes).ok()?;
+    let text = decode_base64_utf8(body)?;
     let printable = text
         .chars()
         .filter(|c| !c.is_control() || c.is_whitespace())
