@@ -30,10 +30,10 @@ fn unquote_inside_words(s: &str) -> String {
 /// Quoting or expansion tricks inside a word: only an evasion needs them.
 pub(super) fn obfuscated(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = R.get_or_init(|| {
-        regex::Regex::new(r#"[a-z](?:''|""|\\|\$\(\)|\$_|\$@|\$\$|\$-|``|\^)[a-z]|[a-z](?:``|\$\(\))(?:\s|$)|\[\?\]|\$\{?ifs\b"#)
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r#"[a-z](?:''|""|\\|\$\(\)|\$_|\$@|\$\$|\$-|``|\^)[a-z]|[a-z](?:``|\$\(\))(?:\s|$)|\[\?\]|\$\{?ifs\b"#,
+    );
     re.is_match(s)
 }
 
@@ -200,10 +200,10 @@ pub fn special(s: &str) -> Option<(u8, &'static str)> {
 
 fn redirect_re() -> &'static regex::Regex {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    R.get_or_init(|| {
-        regex::Regex::new(r"(?:^|[\s;|&])[12]?>>?\s*/(?:tmp|dev/shm|var/tmp|etc|var/www)/")
-            .expect("static regex")
-    })
+    super::static_regex(
+        &R,
+        r"(?:^|[\s;|&])[12]?>>?\s*/(?:tmp|dev/shm|var/tmp|etc|var/www)/",
+    )
 }
 
 /// Shell-only shapes, each behind a cheap literal guard so that large

@@ -191,20 +191,20 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 /// loop whose condition is a constant truthy expression.
 fn endless_loop(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = R.get_or_init(|| {
-        regex::Regex::new(r#"^\s*while\s*\(+\s*(?:!+\s*(?:""|''|``|\[\s*\]|0|null|false)|true|1|string|object|array|number|\{\s*\}|\[\s*\])\s*\)+\s*(?:;|\{|$)"#)
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r#"^\s*while\s*\(+\s*(?:!+\s*(?:""|''|``|\[\s*\]|0|null|false)|true|1|string|object|array|number|\{\s*\}|\[\s*\])\s*\)+\s*(?:;|\{|$)"#,
+    );
     re.is_match(s)
 }
 
 /// A fully qualified class in a JDK or common gadget package (`java.io.Reader`).
 fn qualified_class(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = R.get_or_init(|| {
-        regex::Regex::new(r"(?:^|[^a-z0-9_.])(?:java|javax|jdk|sun|com\.sun|org\.apache\.commons|org\.springframework|org\.codehaus|com\.fasterxml)\.[a-z_]+\.[a-z_]")
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r"(?:^|[^a-z0-9_.])(?:java|javax|jdk|sun|com\.sun|org\.apache\.commons|org\.springframework|org\.codehaus|com\.fasterxml)\.[a-z_]+\.[a-z_]",
+    );
     re.is_match(s)
 }
 

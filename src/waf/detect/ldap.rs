@@ -10,10 +10,10 @@ use super::{evidence, Finding, InputContext};
 
 fn break_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"\)\s*\(\s*[|&!]|\)\s*[&|!]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|\*\s*\)+\s*\(|\)\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\(\s*[|&]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\*\s*\)+\s*(?:\x00|$)|\(\s*[|&]\s*\(\s*(?:objectclass|uid|cn|mail|userpassword|samaccountname)\s*=")
-            .expect("static regex")
-    })
+    super::static_regex(
+        &R,
+        r"\)\s*\(\s*[|&!]|\)\s*[&|!]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|\*\s*\)+\s*\(|\)\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\(\s*[|&]\s*\(\s*[a-z][a-z0-9;.-]*\s*[~<>]?=|^\s*\*\s*\)+\s*(?:\x00|$)|\(\s*[|&]\s*\(\s*(?:objectclass|uid|cn|mail|userpassword|samaccountname)\s*=",
+    )
 }
 
 /// Detects LDAP filter injection in one value.
@@ -40,10 +40,10 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
 /// `attr:1.2.840.113556.1.4.803:=value` or `attr:dn:=value`.
 fn extensible_match(s: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r"[a-z][a-z0-9-]*(?::dn)?:(?:\d+(?:\.\d+)+|dn|caseexactmatch|caseignorematch):=")
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r"[a-z][a-z0-9-]*(?::dn)?:(?:\d+(?:\.\d+)+|dn|caseexactmatch|caseignorematch):=",
+    );
     re.is_match(s)
 }
 

@@ -180,6 +180,15 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
+/// The regex in `cell`, compiled from `pattern` on first use (detector
+/// patterns are fixed, so a bad one is a bug caught by the tests).
+pub(crate) fn static_regex(
+    cell: &'static std::sync::OnceLock<regex::Regex>,
+    pattern: &str,
+) -> &'static regex::Regex {
+    cell.get_or_init(|| regex::Regex::new(pattern).expect("static regex"))
+}
+
 /// A fixed table from words to a kind letter.
 pub(crate) type WordMap = HashMap<&'static str, char, std::hash::BuildHasherDefault<Fnv>>;
 

@@ -43,16 +43,15 @@ const OPS: &[&str] = &[
 
 fn op_key_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r#"(?:\[|[{,]\s*["']?)\$([a-z]+)(?:\]|["']?\s*:)"#).expect("static regex")
-    })
+    super::static_regex(&R, r#"(?:\[|[{,]\s*["']?)\$([a-z]+)(?:\]|["']?\s*:)"#)
 }
 
 fn js_break_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r#"['"]\s*(?:;|\|\||&&)\s*(?:return\b|while\s*\(|sleep\s*\(|this\.|var\s|['"]\w*['"]\s*==|\d+\s*==)|\bdb\.[a-z_]+\.(?:find|insert|drop|remove|update)\w*\s*\(|this\.[a-z_]+\s*==|\bdo\s*\{[^}]{0,200}\}\s*while\s*\(|new\s+date\s*\(\s*\)[^;]{0,40};[^;]{0,80}while\s*\(|\bsleep\s*\(\s*\d+\s*\)\s*;|\bwhile\s*\(\s*[!+\-]*\s*(?:true|false|\d+|infinity|new\s+date|\[\]|\{\}|this|null|undefined|nan|""|'')\s*\)"#).expect("static regex")
-    })
+    super::static_regex(
+        &R,
+        r#"['"]\s*(?:;|\|\||&&)\s*(?:return\b|while\s*\(|sleep\s*\(|this\.|var\s|['"]\w*['"]\s*==|\d+\s*==)|\bdb\.[a-z_]+\.(?:find|insert|drop|remove|update)\w*\s*\(|this\.[a-z_]+\s*==|\bdo\s*\{[^}]{0,200}\}\s*while\s*\(|new\s+date\s*\(\s*\)[^;]{0,40};[^;]{0,80}while\s*\(|\bsleep\s*\(\s*\d+\s*\)\s*;|\bwhile\s*\(\s*[!+\-]*\s*(?:true|false|\d+|infinity|new\s+date|\[\]|\{\}|this|null|undefined|nan|""|'')\s*\)"#,
+    )
 }
 
 /// Detects NoSQL operator injection in one value.

@@ -59,17 +59,15 @@ const EXEC: &[&str] = &[
 
 fn call_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r"(?:^|[^a-z0-9_$>.:])@?([a-z_][a-z0-9_]*)\s*\(\s*(.?)").expect("static regex")
-    })
+    super::static_regex(&R, r"(?:^|[^a-z0-9_$>.:])@?([a-z_][a-z0-9_]*)\s*\(\s*(.?)")
 }
 
 fn serialized_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r#"(?:^|[;{("'\s=|])[oc]:\+?\d+:"[a-z0-9_\\]+":\d+:\{|^a:\d+:\{[si]:"#)
-            .expect("static regex")
-    })
+    super::static_regex(
+        &R,
+        r#"(?:^|[;{("'\s=|])[oc]:\+?\d+:"[a-z0-9_\\]+":\d+:\{|^a:\d+:\{[si]:"#,
+    )
 }
 
 /// Detects PHP injection in one value.
@@ -320,10 +318,10 @@ fn runs_code(name: &str) -> bool {
 /// argument: `system(whoami)`, `(exec)('id');`.
 fn whole_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r#"^\s*(?:\(\s*)?@?([a-z_][a-z0-9_]*)(?:\s*\))?\(\s*(?:'[^']*'|"[^"]*"|\$?[a-z_][a-z0-9_]*)\s*\)\s*;?\s*$"#)
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r#"^\s*(?:\(\s*)?@?([a-z_][a-z0-9_]*)(?:\s*\))?\(\s*(?:'[^']*'|"[^"]*"|\$?[a-z_][a-z0-9_]*)\s*\)\s*;?\s*$"#,
+    );
     let c = re.captures(s)?;
     let name = &c[1];
     runs_code(name).then_some((1, "PHP function call"))
@@ -333,10 +331,10 @@ fn whole_call(s: &str) -> Option<(u8, &'static str)> {
 /// `[system][0]('id')`, `("exec")(x)`.
 fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r#"[(\[{]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]}](?:[)\]}\s]|\[\s*\d+\s*\]|\{[^{}]{0,40}\})*\(|['"]([a-z_][a-z0-9_]*)['"]\s*\(\s*[$'"a-z]"#)
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r#"[(\[{]\s*['"]?([a-z_][a-z0-9_]*)['"]?\s*[)\]}](?:[)\]}\s]|\[\s*\d+\s*\]|\{[^{}]{0,40}\})*\(|['"]([a-z_][a-z0-9_]*)['"]\s*\(\s*[$'"a-z]"#,
+    );
     re.captures_iter(s)
         .any(|c| runs_code(c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str())))
         .then_some((1, "call of a wrapped function name"))
@@ -346,10 +344,10 @@ fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
 /// families (`array_diff (`, `sodium_crypto_box(`, `tidy_parse_string()`).
 fn family_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r"^\s*@?(?:array|date|odbc|sodium|tidy|mb|str|preg|curl|mysqli|openssl|posix|pcntl|proc|stream|socket|ftp|ldap|imap|iconv|gz|bz|zip|libxml|simplexml|json|hash|mcrypt|ob|ini|apache|zlib|ctype|func|spl|iterator|escapeshell|image|exif|finfo|pg|sqlite|oci|mssql|dba|mysql|xmlrpc|xsl|intl|grapheme|pspell|readline|shmop|sysvmsg|sem|msg|shm|apcu|opcache|phpversion|php_uname|highlight|show|parse|unserialize|serialize|base64|convert_uu|quoted_printable)_[a-z0-9_]+\s*\(")
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r"^\s*@?(?:array|date|odbc|sodium|tidy|mb|str|preg|curl|mysqli|openssl|posix|pcntl|proc|stream|socket|ftp|ldap|imap|iconv|gz|bz|zip|libxml|simplexml|json|hash|mcrypt|ob|ini|apache|zlib|ctype|func|spl|iterator|escapeshell|image|exif|finfo|pg|sqlite|oci|mssql|dba|mysql|xmlrpc|xsl|intl|grapheme|pspell|readline|shmop|sysvmsg|sem|msg|shm|apcu|opcache|phpversion|php_uname|highlight|show|parse|unserialize|serialize|base64|convert_uu|quoted_printable)_[a-z0-9_]+\s*\(",
+    );
     re.is_match(s).then_some((1, "PHP function call"))
 }
 
@@ -398,9 +396,7 @@ fn concat_name(s: &str) -> Option<(u8, &'static str)> {
         return None;
     }
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r#"(?:['"][a-z0-9_]*['"]\s*\.\s*)+['"][a-z0-9_]*['"]"#).expect("static regex")
-    });
+    let re = super::static_regex(&R, r#"(?:['"][a-z0-9_]*['"]\s*\.\s*)+['"][a-z0-9_]*['"]"#);
     re.find_iter(s)
         .any(|m| {
             let name: String = m
@@ -504,13 +500,14 @@ fn var_call(s: &str) -> Option<(u8, &'static str)> {
     // A comment between a variable and its call parenthesis (`$a/**/()`) is
     // only ever obfuscation.
     static BARE: OnceLock<Regex> = OnceLock::new();
-    let bare = BARE.get_or_init(|| Regex::new(r"\$[a-z_][a-z0-9_]*\s*\(").expect("static regex"));
+    let bare = super::static_regex(&BARE, r"\$[a-z_][a-z0-9_]*\s*\(");
     if commented && bare.is_match(s) {
         return Some((1, "variable function call behind a comment"));
     }
-    let re = R.get_or_init(|| {
-        Regex::new(r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*|\{[^{}]{0,40}\}\s*)*\(|\$\s*\{[^}]{1,40}\}\s*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\s*\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(").expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*|\{[^{}]{0,40}\}\s*)*\(|\$\s*\{[^}]{1,40}\}\s*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\s*\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(",
+    );
     re.is_match(s).then_some((1, "variable function call"))
 }
 
@@ -531,17 +528,17 @@ fn drupal(s: &str) -> Option<(u8, &'static str)> {
 /// Calling a string built by concatenation: `("sys"."tem")('id')`.
 fn concat_call(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(r#"\([^()]*\.[^()]*\)\s*(?:/\*.*?\*/\s*)?\(\s*['"]|['"]\s*\.\s*['"][^'"]*['"]\s*\(\s*['"]|\(\s*['"][a-z_][a-z0-9_]*['"]\s*\)\s*\("#).expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r#"\([^()]*\.[^()]*\)\s*(?:/\*.*?\*/\s*)?\(\s*['"]|['"]\s*\.\s*['"][^'"]*['"]\s*\(\s*['"]|\(\s*['"][a-z_][a-z0-9_]*['"]\s*\)\s*\("#,
+    );
     re.is_match(s).then_some((1, "call of a concatenated name"))
 }
 
 /// PHP variable variables: `${'name'}`, `${$a}`.
 fn var_var(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re =
-        R.get_or_init(|| Regex::new(r#"\$\s*\{\s*(?:['"][a-z_]|\$[a-z_])"#).expect("static regex"));
+    let re = super::static_regex(&R, r#"\$\s*\{\s*(?:['"][a-z_]|\$[a-z_])"#);
     re.is_match(s).then_some((1, "PHP variable variable"))
 }
 

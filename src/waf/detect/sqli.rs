@@ -261,12 +261,10 @@ fn escaped_quote_logic(s: &str) -> bool {
 /// `a'or'1`, `x"and"1`: a closing quote glued to a logic operator and an operand.
 fn glued_logic(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = R.get_or_init(|| {
-        regex::Regex::new(
-            r#"[a-z0-9'"\\]['"](?:or|and|xor|\|\||&&)(?:['"(@]|\s*(?:\d+|true|false|null)\s*(?:$|[=<>#;)-]))"#,
-        )
-        .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r#"[a-z0-9'"\\]['"](?:or|and|xor|\|\||&&)(?:['"(@]|\s*(?:\d+|true|false|null)\s*(?:$|[=<>#;)-]))"#,
+    );
     re.is_match(s)
 }
 
@@ -274,9 +272,7 @@ fn glued_logic(s: &str) -> bool {
 /// SQL keyword on one side and a word on the other, as a space substitute.
 fn comment_spaced_keyword(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = R.get_or_init(|| {
-        regex::Regex::new(r"([a-z_@]+)/\*[^*]*\*/([a-z_@(]+)").expect("static regex")
-    });
+    let re = super::static_regex(&R, r"([a-z_@]+)/\*[^*]*\*/([a-z_@(]+)");
     let joined = s.contains("/**/").then(|| s.replace("/**/", ""));
     let sql = |w: &str| {
         matches!(
@@ -317,10 +313,10 @@ fn comment_spaced_keyword(s: &str) -> bool {
 /// error-based probes turn a value into a conversion error.
 fn pg_cast(s: &str) -> bool {
     static R: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let re = R.get_or_init(|| {
-        regex::Regex::new(r"(?:^|[^a-z0-9_:])[a-z_][a-z0-9_]*(?:\(\))?\s*::\s*(?:int[248]?|integer|bigint|smallint|text|varchar|numeric|regclass|oid|bytea|jsonb?|inet|bool|boolean)(?:$|[^a-z0-9_:])")
-            .expect("static regex")
-    });
+    let re = super::static_regex(
+        &R,
+        r"(?:^|[^a-z0-9_:])[a-z_][a-z0-9_]*(?:\(\))?\s*::\s*(?:int[248]?|integer|bigint|smallint|text|varchar|numeric|regclass|oid|bytea|jsonb?|inet|bool|boolean)(?:$|[^a-z0-9_:])",
+    );
     re.is_match(s)
 }
 

@@ -13,17 +13,17 @@ use super::{evidence, Finding, InputContext};
 
 fn delim_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        // The last form is OGNL's: a `{...}` expression concatenated into
-        // a string it breaks out of (`'+{7*7}+'`).
-        Regex::new(r#"(?s)\{\{(.{1,300}?)\}\}|\$\{(.{1,300}?)\}|[#*@~]\{(.{1,300}?)\}|<%=?(.{1,300}?)%>|\{%(.{1,300}?)%\}|['"]\s*\+\s*\{(.{1,300}?)\}\s*\+"#)
-            .expect("static regex")
-    })
+    // The last form is OGNL's: a `{...}` expression concatenated into a
+    // string it breaks out of (`'+{7*7}+'`).
+    super::static_regex(
+        &R,
+        r#"(?s)\{\{(.{1,300}?)\}\}|\$\{(.{1,300}?)\}|[#*@~]\{(.{1,300}?)\}|<%=?(.{1,300}?)%>|\{%(.{1,300}?)%\}|['"]\s*\+\s*\{(.{1,300}?)\}\s*\+"#,
+    )
 }
 
 fn arith_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| Regex::new(r#"(?:\d|['"])\s*[*+/%-]\s*(?:\d|['"])"#).expect("static regex"))
+    super::static_regex(&R, r#"(?:\d|['"])\s*[*+/%-]\s*(?:\d|['"])"#)
 }
 
 const MARKERS: &[&str] = &[

@@ -38,18 +38,14 @@ const URI_ATTRS: &[&str] = &[
     "by",
 ];
 
-fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pat).expect("static regex"))
-}
-
 fn tag_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r"<(/?):?([a-z][a-z0-9:_-]*)([^<>]*)(>?)")
+    super::static_regex(&R, r"<(/?):?([a-z][a-z0-9:_-]*)([^<>]*)(>?)")
 }
 
 fn global_call_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    super::static_regex(
         &R,
         r#"(?:^|[^a-z0-9_$])(?:self|top|this|window|frames|parent|globalthis|content|opener)\s*\[.{1,600}?\]\s*(?:\(|`)|\.constructor\s*\.\s*constructor|\.\s*(?:call|apply|bind)\s*`|\$\{\s*(?:alert|prompt|confirm|eval)\s*\}|\.constructor\s*\(|(?:\[\s*\]|!\s*\[\s*\]|\+\s*\[\s*\]){4}"#,
     )
@@ -57,7 +53,7 @@ fn global_call_re() -> &'static Regex {
 
 fn bare_handler_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    super::static_regex(
         &R,
         r#"(?:^|[\s"'/;>`])on[a-z]{3,}\s*=\s*["'`]?\s*[(]?[a-z_$][\w$.]*\s*\)?\s*(?:\?\.\s*)?(?:\(|`)"#,
     )
@@ -65,17 +61,17 @@ fn bare_handler_re() -> &'static Regex {
 
 fn handler_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r#"(?:^|[\s/"'`;])(on[a-z]{3,})\s*="#)
+    super::static_regex(&R, r#"(?:^|[\s/"'`;])(on[a-z]{3,})\s*="#)
 }
 
 fn attr_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(&R, r#"(?:^|[\s/"'])([a-z:-]+)\s*=\s*["'`]?\s*([^\s"'`>]*)"#)
+    super::static_regex(&R, r#"(?:^|[\s/"'])([a-z:-]+)\s*=\s*["'`]?\s*([^\s"'`>]*)"#)
 }
 
 fn sink_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
-    re(
+    super::static_regex(
         &R,
         r#"(?:^|[^a-z0-9_.$])(alert|prompt|confirm|eval|settimeout|setinterval|execscript|msgbox|fetch|atob|document\.write(?:ln)?|string\.fromcharcode|import)\s*\)?\s*(?:\.\s*(?:call|apply|bind)\s*)?(?:\?\.\s*)?(?:\(|`)|document\s*\)?\s*(?:\?\.|\.|\[\s*["'`])\s*(?:cookie|domain|location)|\.constructor\s*\("#,
     )
@@ -160,7 +156,7 @@ fn seven_bit(s: &str) -> String {
 /// browsers then read as one word.
 fn strip_junk_tags(s: &str) -> String {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| Regex::new(r"([a-z])<[a-z]{1,3}>([a-z(])").expect("static regex"));
+    let re = super::static_regex(&R, r"([a-z])<[a-z]{1,3}>([a-z(])");
     if !s.contains('<') {
         return s.to_string();
     }
@@ -395,7 +391,7 @@ fn dom_code(s: &str) -> Option<(u8, &'static str)> {
         return None;
     }
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = re(
+    let re = super::static_regex(
         &R,
         r#"(?:^\s*|["'`>]\s*;?\s*)(?:window\.location\b|(?:window|document)\.(?:location|cookie|domain)\s*(?:=|\.|\[)|document\.(?:body|head|documentelement|queryselector(?:all)?|getelementby[a-z]+|createelement|forms|scripts)\s*[.(\[])"#,
     );
@@ -406,7 +402,7 @@ fn dom_code(s: &str) -> Option<(u8, &'static str)> {
 /// value, then a new attribute that runs script.
 fn attribute_breakout(s: &str) -> Option<(u8, &'static str)> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let re = re(
+    let re = super::static_regex(
         &R,
         r#"^\s*[a-z0-9]*["'`]\s*/?\s*(?:on[a-z]{3,}|formaction|srcdoc)\s*="#,
     );

@@ -27,10 +27,7 @@ fn entity_fragment(s: &str) -> Option<Finding> {
 /// another document, whatever the namespace prefix.
 fn schema_include(s: &str) -> bool {
     static R: OnceLock<Regex> = OnceLock::new();
-    R.get_or_init(|| {
-        Regex::new(r#"<[a-z0-9_.-]+:(?:include|import|redefine|override)\s[^>]*(?:schemalocation|namespace)\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:|//)"#)
-            .expect("static regex")
-    })
+    super::static_regex(&R, r#"<[a-z0-9_.-]+:(?:include|import|redefine|override)\s[^>]*(?:schemalocation|namespace)\s*=\s*["']?(?:[a-z][a-z0-9+.-]*:|//)"#)
     .is_match(s)
 }
 
