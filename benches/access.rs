@@ -4,8 +4,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use ipnet::IpNet;
 use rampart::access::clock::SystemClock;
-use rampart::access::iplist::IpLists;
-use rampart::access::prefix::EntryKind;
+use rampart::access::ip::list::IpLists;
+use rampart::access::ip::prefix::EntryKind;
 use rampart::access::ratelimit::{RateLimitConfig, RateLimiter};
 use rampart::access::request::SimpleRequest;
 use std::hint::black_box;

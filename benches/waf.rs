@@ -4,16 +4,16 @@
 //! POST, and a multipart upload. Run: `cargo bench --bench waf`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use rampart::waf::compile::Engine;
-use rampart::waf::policy::Policy;
+use rampart::waf::engine::compile::Engine;
+use rampart::waf::engine::policy::Policy;
 use rampart::waf::request::RequestView;
-use rampart::waf::rules;
+use rampart::waf::yaml;
 use std::hint::black_box;
 use std::net::IpAddr;
 
 fn engine() -> Engine {
     let pattern = concat!(env!("CARGO_MANIFEST_DIR"), "/filters/*.yaml");
-    Engine::compile(rules::load_files(&[pattern]).expect("default rules load"))
+    Engine::compile(yaml::load_files(&[pattern]).expect("default rules load"))
 }
 
 fn browser_headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::snapshot::{compile_rules, policy};
-use crate::waf::policy::Verdict;
+use crate::waf::engine::policy::Verdict;
 use crate::waf::request::RequestView;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -131,7 +131,7 @@ pub fn explain(
         .find(host, path, &method)
         .map(|i| &config.routes[i])
         .ok_or("no route matches this request")?;
-    let pol = policy(&route.waf)?;
+    let pol = policy(&route.waf);
     let body = (!sample.body.is_empty()).then_some(sample.body.as_slice());
     let view = RequestView::new(
         &sample.method,

@@ -2,16 +2,16 @@
 //! `ArcSwap`. A reload builds a new snapshot, then stores it; a published
 //! snapshot is never mutated.
 
+use crate::access::after_route::RoutePolicy;
 use crate::access::clock::SystemClock;
-use crate::access::config::{AccessError, AccessState};
-use crate::access::decide::RoutePolicy;
-use crate::config::{Config, RouteConfig, RouteWaf, WafMode};
+use crate::access::state::{AccessError, AccessState};
+use crate::config::{Config, RouteConfig, RouteWaf};
 use crate::route::{Matcher, Router};
 use crate::upstream::{Pool, PoolError};
-use crate::waf::compile::Engine;
-use crate::waf::csrf::CsrfPolicy;
-use crate::waf::policy::{Exclusions, Mode, Policy};
-use crate::waf::rules::{self, RuleError};
+use crate::waf::checks::csrf::CsrfPolicy;
+use crate::waf::engine::compile::Engine;
+use crate::waf::engine::policy::Policy;
+use crate::waf::yaml::{self, RuleError};
 use arc_swap::ArcSwap;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,16 +66,6 @@ pub enum SnapshotError {
     /// A rule file or inline rule is invalid.
     #[error(transparent)]
     Rules(#[from] RuleError),
-    /// A route's WAF exclusion names a bad target.
-    #[error("{file}: routes[{index}].waf.exclusions.targets: {message}")]
-    Exclusion {
-        /// Config file.
-        file: String,
-        /// Route index.
-        index: usize,
-        /// What is wrong.
-        message: String,
-    },
 }
 
 impl Snapshot {
@@ -105,11 +95,7 @@ impl Snapshot {
         let access = Arc::new(access);
         let mut routes = Vec::new();
         for (index, r) in config.routes.iter().enumerate() {
-            let policy = policy(&r.waf).map_err(|message| SnapshotError::Exclusion {
-                file: config.source.display().to_string(),
-                index,
-                message,
-            })?;
+            let policy = policy(&r.waf);
             let csrf = r.waf.csrf.as_ref().map(|c| CsrfPolicy {
                 allowed_origins: c.allowed_origins.clone(),
                 cookie: c.cookie.clone(),
@@ -164,38 +150,22 @@ pub fn router(routes: &[RouteConfig]) -> Router {
 
 /// Loads the rule files and inline custom rules of a config and compiles them.
 pub fn compile_rules(config: &Config) -> Result<Engine, RuleError> {
-    let mut all = rules::load_files(&config.waf.rules)?;
+    let mut all = yaml::load_files(&config.waf.rules)?;
     if let Some(text) = &config.waf.custom_rules {
         let name = format!("{}: waf.custom_rules", config.source.display());
-        all.extend(rules::load_str(&name, &format!("rules:\n{text}"))?);
+        all.extend(yaml::load_str(&name, &format!("rules:\n{text}"))?);
     }
     Ok(Engine::compile(all))
 }
 
 /// The engine policy of a route's WAF settings.
-pub fn policy(w: &RouteWaf) -> Result<Policy, String> {
-    let mut exclusions = Exclusions {
-        rule_ids: w.exclusions.rule_ids.iter().copied().collect(),
-        tags: w.exclusions.tags.iter().cloned().collect(),
-        skip_paths: w.exclusions.skip_paths.clone(),
-        ..Default::default()
-    };
-    for (rule, target) in &w.exclusions.targets {
-        exclusions
-            .remove_target(*rule, target)
-            .map_err(|e| format!("rule {rule}: `{target}`: {e}"))?;
-    }
-    let mode = match w.mode {
-        WafMode::Block => Mode::Block,
-        WafMode::Detect => Mode::Detect,
-        WafMode::Off => Mode::Off,
-    };
-    Ok(Policy {
+pub fn policy(w: &RouteWaf) -> Policy {
+    Policy {
         paranoia: w.paranoia,
         threshold: w.threshold,
-        mode,
-        exclusions,
-    })
+        mode: w.mode,
+        exclusions: w.exclusions.clone(),
+    }
 }
 
 /// The published snapshot, shared by every phase and service.

@@ -1,14 +1,14 @@
 //! Each rule of `filters/15-policy.yaml` with a request it must flag and a
 //! benign look-alike it must pass.
 
-use rampart::waf::compile::Engine;
-use rampart::waf::policy::Policy;
+use rampart::waf::engine::compile::Engine;
+use rampart::waf::engine::policy::Policy;
 use rampart::waf::request::RequestView;
-use rampart::waf::rules;
+use rampart::waf::yaml;
 
 fn engine() -> Engine {
     Engine::compile(
-        rules::load_files(&[concat!(
+        yaml::load_files(&[concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/filters/15-policy.yaml"
         )])

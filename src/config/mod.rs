@@ -4,11 +4,12 @@
 pub mod error;
 pub mod file;
 pub mod model;
+pub mod validate;
 pub mod waf;
 
 pub use error::ConfigError;
 pub use model::*;
-pub use waf::{AuditLog, Csrf, Exclusions, OverLimit, RouteWaf, WafMode, WafSettings};
+pub use waf::{AuditLog, Csrf, OverLimit, RouteWaf, WafSettings};
 
 use std::path::Path;
 
@@ -52,7 +53,7 @@ pub fn load_str(
         serde_yaml::from_str(src).map_err(|e| serde_error(path, &e))?
     };
     apply_env(&mut parsed, env);
-    model::validate(parsed, path.to_path_buf()).map_err(|(key, message)| ConfigError {
+    validate::validate(parsed, path.to_path_buf()).map_err(|(key, message)| ConfigError {
         file: path.to_path_buf(),
         line: error::locate(src, &key),
         key,

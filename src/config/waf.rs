@@ -2,6 +2,7 @@
 
 use super::file::{self, RouteWafSection, WafGlobalSection, WAF_GLOBAL_KEYS};
 use super::from_value;
+use crate::waf::{Exclusions, Mode};
 use http::Method;
 use std::path::{Path, PathBuf};
 
@@ -9,17 +10,6 @@ type R<T> = Result<T, (String, String)>;
 
 fn err<T>(key: impl Into<String>, msg: impl Into<String>) -> R<T> {
     Err((key.into(), msg.into()))
-}
-
-/// WAF mode of a route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WafMode {
-    /// Block requests that reach the threshold.
-    Block,
-    /// Log what would be blocked, forward anyway.
-    Detect,
-    /// No inspection.
-    Off,
 }
 
 /// What to do with a body over the inspection limit.
@@ -44,19 +34,6 @@ pub enum AuditLog {
     File(PathBuf),
 }
 
-/// Exclusions of a route.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Exclusions {
-    /// Rule ids that do not run.
-    pub rule_ids: Vec<u32>,
-    /// Tags whose rules do not run.
-    pub tags: Vec<String>,
-    /// (rule id, target spec) pairs.
-    pub targets: Vec<(u32, String)>,
-    /// Path prefixes that are not inspected.
-    pub skip_paths: Vec<String>,
-}
-
 /// CSRF settings of a route.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Csrf {
@@ -69,10 +46,10 @@ pub struct Csrf {
 }
 
 /// The WAF settings one route runs with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RouteWaf {
     /// Mode.
-    pub mode: WafMode,
+    pub mode: Mode,
     /// Paranoia level 1-4.
     pub paranoia: u8,
     /// Anomaly threshold.
@@ -92,7 +69,7 @@ pub struct RouteWaf {
 }
 
 /// Global WAF settings.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct WafSettings {
     /// Rule file patterns, resolved against the config file's folder.
     pub rules: Vec<String>,
@@ -112,7 +89,7 @@ pub struct WafSettings {
 pub fn global(v: Option<&serde_yaml::Value>, dir: &Path) -> R<WafSettings> {
     let (g, route) = split(v)?;
     let base = RouteWaf {
-        mode: WafMode::Block,
+        mode: Mode::Block,
         paranoia: 1,
         threshold: 5,
         body_limit: file::DEFAULT_BODY_LIMIT,
@@ -192,14 +169,12 @@ pub fn route(key: &str, v: Option<&serde_yaml::Value>, defaults: &RouteWaf) -> R
 fn apply(key: &str, s: &RouteWafSection, base: &RouteWaf) -> R<RouteWaf> {
     let mut w = base.clone();
     if let Some(m) = &s.mode {
-        w.mode = match m.as_str() {
-            "block" => WafMode::Block,
-            "detect" => WafMode::Detect,
-            "off" => WafMode::Off,
-            o => {
+        w.mode = match Mode::from_name(m) {
+            Some(mode) => mode,
+            None => {
                 return err(
                     format!("{key}.mode"),
-                    format!("unknown WAF mode `{o}`, expected one of: block, detect, off"),
+                    format!("unknown WAF mode `{m}`, expected one of: block, detect, off"),
                 )
             }
         };
@@ -244,16 +219,21 @@ fn apply(key: &str, s: &RouteWafSection, base: &RouteWaf) -> R<RouteWaf> {
         w.block_status = st;
     }
     if let Some(e) = &s.exclusions {
-        w.exclusions = Exclusions {
-            rule_ids: e.rule_ids.clone(),
-            tags: e.tags.clone(),
-            targets: e
-                .targets
-                .iter()
-                .map(|t| (t.rule, t.target.clone()))
-                .collect(),
+        let mut ex = Exclusions {
+            rule_ids: e.rule_ids.iter().copied().collect(),
+            tags: e.tags.iter().cloned().collect(),
             skip_paths: e.skip_paths.clone(),
+            ..Default::default()
         };
+        for (i, t) in e.targets.iter().enumerate() {
+            if let Err(msg) = ex.remove_target(t.rule, &t.target) {
+                return err(
+                    format!("{key}.exclusions.targets[{i}].target"),
+                    format!("rule {}: `{}`: {msg}", t.rule, t.target),
+                );
+            }
+        }
+        w.exclusions = ex;
     }
     if let Some(ms) = &s.allowed_methods {
         w.allowed_methods = methods(&format!("{key}.allowed_methods"), ms)?;

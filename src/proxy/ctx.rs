@@ -38,9 +38,9 @@ pub struct RequestCtx {
     /// The client is on the allow list: no access checks.
     pub allow_listed: bool,
     /// The client's country (geo database).
-    pub country: Option<crate::access::geo::CountryCode>,
+    pub country: Option<crate::access::ip::geo::CountryCode>,
     /// An early denial to answer in `request_filter`.
-    pub denied: Option<crate::access::gate::DenyReason>,
+    pub denied: Option<crate::access::early::DenyReason>,
     /// A `Set-Cookie` for the response (a solved challenge).
     pub set_cookie: Option<String>,
     /// The WAF blocked this request (counts as an auto-ban strike).

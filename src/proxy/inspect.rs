@@ -3,12 +3,12 @@
 
 use super::body::{self, Held};
 use super::{respond, RequestCtx};
-use crate::config::WafMode;
 use crate::snapshot::Route;
 use crate::telemetry::{audit, metrics};
-use crate::waf::policy::Verdict;
+use crate::waf::checks::{csrf, protocol};
+use crate::waf::engine::policy::Verdict;
 use crate::waf::request::RequestView;
-use crate::waf::{csrf, protocol};
+use crate::waf::Mode;
 use pingora_error::Result;
 use pingora_proxy::Session;
 
@@ -28,7 +28,7 @@ pub async fn run(session: &mut Session, ctx: &mut RequestCtx, route: &Route) -> 
         respond::refuse(session, ctx, status).await?;
         return Ok(true);
     }
-    if waf.mode == WafMode::Off || ctx.skip_waf {
+    if waf.mode == Mode::Off || ctx.skip_waf {
         return Ok(false);
     }
     let held = body::hold(session, waf.body_limit, waf.over_limit).await?;
@@ -66,7 +66,7 @@ pub async fn run(session: &mut Session, ctx: &mut RequestCtx, route: &Route) -> 
     let view = RequestView::new(req.method.as_str(), uri, &headers, inspected.as_deref(), ip);
     let mut verdict = snap.waf.evaluate(&view, &route.policy);
     if let Some(c) = &route.csrf {
-        csrf::apply(c, &view, &mut verdict, waf.mode == WafMode::Block);
+        csrf::apply(c, &view, &mut verdict, waf.mode == Mode::Block);
     }
     record(ctx, route, &view, &verdict);
     if verdict.would_block && !verdict.blocked {
@@ -124,7 +124,7 @@ fn record(ctx: &RequestCtx, route: &Route, view: &RequestView<'_>, v: &Verdict) 
     if v.matches.is_empty() {
         return;
     }
-    let mode = if route.config.waf.mode == WafMode::Block {
+    let mode = if route.config.waf.mode == Mode::Block {
         "block"
     } else {
         "detect"
@@ -132,11 +132,11 @@ fn record(ctx: &RequestCtx, route: &Route, view: &RequestView<'_>, v: &Verdict) 
     let action = match (v.blocked, v.would_block) {
         (true, _) => "blocked",
         (false, true) => "would_block",
-        _ if v.action == crate::waf::policy::VerdictAction::Allow => "allowed",
+        _ if v.action == crate::waf::engine::policy::VerdictAction::Allow => "allowed",
         _ => "logged",
     };
     audit::write(&audit::AuditRecord {
-        time: crate::telemetry::access::now_rfc3339(),
+        time: crate::telemetry::access_log::now_rfc3339(),
         request_id: &ctx.request_id,
         client_ip: ctx.client_ip.map(|i| i.to_string()).unwrap_or_default(),
         method: view.method(),

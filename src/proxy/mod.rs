@@ -1,17 +1,17 @@
 //! `EdgeProxy`: the Pingora `ProxyHttp` implementation. Phase methods are thin
 //! and delegate to `route`, `upstream`, `access` and `telemetry`.
 
+mod access_checks;
 pub mod body;
 pub mod ctx;
-mod gate;
 pub mod headers;
 mod inspect;
 mod pipe;
 mod respond;
 
-use crate::access::client;
+use crate::access::ip::client;
 use crate::snapshot::Shared;
-use crate::telemetry::{access, metrics};
+use crate::telemetry::{access_log, metrics};
 use async_trait::async_trait;
 pub use ctx::RequestCtx;
 use pingora_core::upstreams::peer::HttpPeer;
@@ -75,7 +75,7 @@ impl ProxyHttp for EdgeProxy {
                 .get("x-request-id")
                 .map(|v| v.as_bytes()),
         );
-        gate::early(&snap, ctx);
+        access_checks::early(&snap, ctx);
         ctx.snapshot = Some(snap);
         Ok(())
     }
@@ -85,7 +85,7 @@ impl ProxyHttp for EdgeProxy {
             return Ok(false);
         }
         let snap = ctx.snapshot.clone().unwrap_or_else(|| self.shared.load());
-        if gate::refuse_denied(session, ctx).await? {
+        if access_checks::refuse_denied(session, ctx).await? {
             return Ok(true);
         }
         let host = host_of(session);
@@ -94,7 +94,7 @@ impl ProxyHttp for EdgeProxy {
             Some(i) => {
                 let route = snap.routes[i].clone();
                 ctx.route = Some(route.clone());
-                if gate::after_route(session, ctx, &snap, &route).await? {
+                if access_checks::after_route(session, ctx, &snap, &route).await? {
                     return Ok(true);
                 }
                 let blocked = inspect::run(session, ctx, &route).await?;
@@ -285,8 +285,8 @@ impl ProxyHttp for EdgeProxy {
         let req = session.req_header();
         let host = host_of(session);
         let path = req.uri.path_and_query().map_or("/", |p| p.as_str());
-        access::write(&access::Record {
-            time: access::now_rfc3339(),
+        access_log::write(&access_log::Record {
+            time: access_log::now_rfc3339(),
             request_id: &ctx.request_id,
             client_ip: ctx.client_ip.map(|i| i.to_string()).unwrap_or_default(),
             method: req.method.as_str(),

@@ -6,9 +6,9 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
-use crate::waf::literal::required_literals;
-use crate::waf::rules::load_files;
+use crate::waf::engine::literal::required_literals;
 use crate::waf::transform::{apply_chain, Transform};
+use crate::waf::yaml::load_files;
 use crate::waf::{Engine, Policy, RequestView};
 
 const CONTENT_TYPES: [&str; 7] = [

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::waf::policy::Match;
+use crate::waf::engine::policy::Match;
 
 /// Printed instead of a secret value.
 pub const REDACTED: &str = "[redacted]";

@@ -2,7 +2,7 @@
 //! "U+560A" trick) followed by something a client or server would read as a
 //! header line or a new response.
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 const HEADERS: &[&str] = &[

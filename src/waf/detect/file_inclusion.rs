@@ -3,7 +3,7 @@
 //! `data://`...), and remote URLs shaped like an include (an IP host, a
 //! trailing `?` or NUL that cuts off the suffix the application appends).
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::path_traversal::fold_path;
 use super::{evidence, Finding, InputContext};
 

@@ -3,7 +3,7 @@
 //! SpEL type references `T(...)`, class-loader property paths, and Java
 //! serialization markers.
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 const STRONG: &[&str] = &[

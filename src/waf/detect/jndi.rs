@@ -2,7 +2,7 @@
 //! `${upper:x}`, `${::-j}`, `${env:X:-j}`, `${date:'j'}`) and reports a `jndi:`
 //! lookup, or any Log4j lookup, in the result.
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 const LOOKUPS: &[&str] = &[

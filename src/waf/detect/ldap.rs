@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 fn break_re() -> &'static Regex {

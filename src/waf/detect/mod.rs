@@ -2,30 +2,26 @@
 //! interpreter would (SQL, HTML/JS, shell, paths, URLs, templates...) and
 //! reports injected syntax, not keywords.
 
-pub use crate::waf::memo::Value;
+pub use crate::waf::engine::memo::Value;
 
 pub mod cmdi;
-pub mod cmdi_shell;
-pub mod cmdi_words;
 pub mod crlf;
 pub mod file_inclusion;
 pub mod java;
 pub mod jndi;
 pub mod ldap;
-pub mod normalize;
+pub mod norm;
 pub mod nosql;
 pub mod path_traversal;
 pub mod php;
 pub mod scanner;
 pub mod sqli;
-pub mod sqli_lex;
-pub mod sqli_shapes;
 pub mod ssrf;
 pub mod ssti;
 pub mod xss;
 pub mod xxe;
 
-use normalize::Norm;
+use norm::Norm;
 use std::collections::HashMap;
 
 /// Where a value came from; detectors use it for context.
@@ -304,7 +300,7 @@ fn path_base64(input: &str, ctx: InputContext) -> impl Iterator<Item = String> +
     let path = if ctx == InputContext::Path { input } else { "" };
     path.split('/')
         .filter(|seg| seg.len() >= 16)
-        .filter_map(|seg| normalize::base64_text(seg).or_else(|| normalize::base64_ascii_text(seg)))
+        .filter_map(|seg| norm::base64_text(seg).or_else(|| norm::base64_ascii_text(seg)))
 }
 
 /// Runs every detector; returns all hits.
@@ -350,7 +346,7 @@ fn referer_args(input: &str, ctx: InputContext) -> impl Iterator<Item = String> 
         .split('&')
         .filter_map(|p| p.split_once('=').map(|(_, v)| v))
         .filter(|v| !v.is_empty())
-        .map(|v| normalize::url_decode(&v.replace('+', " ")))
+        .map(|v| norm::url_decode(&v.replace('+', " ")))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! Unicode slashes), judged by how many steps there are and where they lead.
 
 use super::file_inclusion::sensitive_file;
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 /// Folds the separators and tricks a server would treat as `/` or `..`.

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 const TOOLS: &[&str] = &[

@@ -3,7 +3,7 @@
 //! octal or hex integers, short dotted forms, IPv4-mapped IPv6), and schemes
 //! an HTTP fetcher should never follow (gopher, dict, tftp, ldap...).
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 
 const METADATA_HOSTS: &[&str] = &[

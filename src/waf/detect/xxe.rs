@@ -2,7 +2,7 @@
 //! entities, external identifiers (SYSTEM / PUBLIC), parameter entities, and
 //! XInclude.
 
-use super::normalize::Norm;
+use super::norm::Norm;
 use super::{evidence, Finding, InputContext};
 use regex::Regex;
 use std::sync::OnceLock;
