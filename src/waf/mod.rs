@@ -15,6 +15,7 @@
 //! - [`redact`]: which matched values an audit record must not show.
 
 pub mod checks;
+pub mod decode;
 pub mod detect;
 pub mod engine;
 pub mod redact;

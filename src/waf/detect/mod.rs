@@ -21,6 +21,7 @@ pub mod ssti;
 pub mod xss;
 pub mod xxe;
 
+use crate::waf::decode;
 use norm::Norm;
 use std::collections::HashMap;
 
@@ -300,7 +301,9 @@ fn path_base64(input: &str, ctx: InputContext) -> impl Iterator<Item = String> +
     let path = if ctx == InputContext::Path { input } else { "" };
     path.split('/')
         .filter(|seg| seg.len() >= 16)
-        .filter_map(|seg| norm::base64_text(seg).or_else(|| norm::base64_ascii_text(seg)))
+        .filter_map(|seg| {
+            decode::base64_probable_text(seg).or_else(|| decode::base64_ascii_text(seg))
+        })
 }
 
 /// Runs every detector; returns all hits.
@@ -346,7 +349,7 @@ fn referer_args(input: &str, ctx: InputContext) -> impl Iterator<Item = String> 
         .split('&')
         .filter_map(|p| p.split_once('=').map(|(_, v)| v))
         .filter(|v| !v.is_empty())
-        .map(|v| norm::url_decode(&v.replace('+', " ")))
+        .map(|v| decode::percent_decode(v, true).0.into_owned())
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the JSON and XML parsers. Bounded, and never panics on malformed input.
 
 use super::{json, xml, Anomaly, Field, RequestView, MAX_FIELDS, MAX_PARTS};
-use crate::waf::transform::decode;
+use crate::waf::decode;
 
 /// How the body was parsed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

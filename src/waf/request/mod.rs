@@ -9,7 +9,8 @@ mod xml;
 use std::cell::{Cell, OnceCell};
 use std::net::IpAddr;
 
-use crate::waf::transform::{decode, normalize_path};
+use crate::waf::decode;
+use crate::waf::transform::normalize_path;
 
 pub use body::{Body, BodyKind, FilePart};
 

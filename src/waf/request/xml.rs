@@ -4,7 +4,7 @@
 
 use super::body::{Body, BodyKind};
 use super::{Anomaly, Field, RequestView, MAX_DEPTH, MAX_FIELDS};
-use crate::waf::transform::decode::html_entity_decode;
+use crate::waf::decode::{html_entity_decode, Strictness};
 
 struct Scan<'v, 'a> {
     view: &'v RequestView<'a>,
@@ -20,7 +20,7 @@ impl Scan<'_, '_> {
         }
         self.fields.push(Field {
             name,
-            value: html_entity_decode(value).into_owned(),
+            value: html_entity_decode(value, Strictness::Lenient).into_owned(),
         });
     }
 

@@ -1,9 +1,11 @@
 //! Transformations: the normalisation chain a rule applies to a value before
-//! its operator runs. Every function returns `Cow::Borrowed` when nothing changes.
-
-pub mod decode;
+//! its operator runs. The decoding steps are [`crate::waf::decode`]'s (read
+//! leniently); the rest (case, whitespace, comments, paths, command lines)
+//! live here. Every function returns `Cow::Borrowed` when nothing changes.
 
 use std::borrow::Cow;
+
+use crate::waf::decode::{self, Strictness};
 
 /// One transformation, by its YAML name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -34,7 +36,8 @@ pub enum Transform {
     NormalizePath,
     /// Command-line normalisation like ModSecurity's `t:cmdLine` (`cmdline`).
     CmdLine,
-    /// Full-width ASCII forms (U+FF01-FF5E, U+3000) folded to ASCII (`unicode_fold`).
+    /// Unicode look-alikes folded to ASCII: full-width forms, ideographic and
+    /// no-break spaces, circled letters and digits, quote marks (`unicode_fold`).
     UnicodeFold,
     /// Leading and trailing whitespace removed (`trim`).
     Trim,
@@ -76,21 +79,21 @@ impl Transform {
     pub fn apply(self, s: &str) -> Cow<'_, str> {
         match self {
             Transform::UrlDecode => decode::percent_decode(s, true).0,
-            Transform::HtmlEntityDecode => decode::html_entity_decode(s),
-            Transform::JsDecode => decode::js_decode(s),
+            Transform::HtmlEntityDecode => decode::html_entity_decode(s, Strictness::Lenient),
+            Transform::JsDecode => decode::js_decode(s, Strictness::Lenient),
             Transform::CssDecode => decode::css_decode(s),
-            Transform::Base64Decode => decode::base64_decode(s),
+            Transform::Base64Decode => decode::base64_lenient(s),
             Transform::Lowercase => lowercase(s),
             Transform::CompressWhitespace => compress_whitespace(s),
             Transform::RemoveWhitespace => remove_whitespace(s),
-            Transform::RemoveNulls => remove_nulls(s),
+            Transform::RemoveNulls => decode::remove_nulls(s),
             Transform::ReplaceComments => replace_comments(s, " "),
             Transform::RemoveComments => remove_comments(s),
             Transform::NormalizePath => normalize_path(s),
             Transform::CmdLine => cmdline(s),
-            Transform::UnicodeFold => unicode_fold(s),
+            Transform::UnicodeFold => decode::unicode_fold(s),
             Transform::Trim => Cow::Borrowed(s.trim()),
-            Transform::Base64Text => decode::base64_text(s),
+            Transform::Base64Text => decode::base64_whole_text(s),
         }
     }
 }
@@ -154,11 +157,6 @@ fn remove_where(s: &str, pred: impl Fn(char) -> bool) -> Cow<'_, str> {
 /// All whitespace removed.
 pub fn remove_whitespace(s: &str) -> Cow<'_, str> {
     remove_where(s, is_ws)
-}
-
-/// NUL characters removed.
-pub fn remove_nulls(s: &str) -> Cow<'_, str> {
-    remove_where(s, |c| c == '\0')
 }
 
 /// `/* ... */` (an unterminated one runs to the end) replaced by `with`.
@@ -273,20 +271,6 @@ pub fn cmdline(s: &str) -> Cow<'_, str> {
 fn push_space(out: &mut String) {
     if !out.ends_with(' ') {
         out.push(' ');
-    }
-}
-
-/// Full-width ASCII forms (U+FF01-FF5E) and the ideographic space fold to ASCII.
-pub fn unicode_fold(s: &str) -> Cow<'_, str> {
-    let fold = |c: char| match c {
-        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
-        '\u{3000}' => ' ',
-        c => c,
-    };
-    if s.chars().all(|c| fold(c) == c) {
-        Cow::Borrowed(s)
-    } else {
-        Cow::Owned(s.chars().map(fold).collect())
     }
 }
 

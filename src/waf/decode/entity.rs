@@ -1,0 +1,169 @@
+//! HTML character references: numeric (`&#DDD;`, `&#xHH;`, any number of
+//! leading zeros, as browsers accept) and the named ones that spell ASCII
+//! punctuation an attacker needs.
+
+use std::borrow::Cow;
+
+use super::{char_or_replacement, Strictness};
+
+/// Named references worth decoding for detection, by their lowercase name.
+const ENTITIES: &[(&str, char)] = &[
+    ("lt", '<'),
+    ("gt", '>'),
+    ("amp", '&'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("nbsp", ' '),
+    ("colon", ':'),
+    ("semi", ';'),
+    ("comma", ','),
+    ("period", '.'),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("lpar", '('),
+    ("rpar", ')'),
+    ("lsqb", '['),
+    ("rsqb", ']'),
+    ("lcub", '{'),
+    ("rcub", '}'),
+    ("excl", '!'),
+    ("quest", '?'),
+    ("equals", '='),
+    ("plus", '+'),
+    ("num", '#'),
+    ("dollar", '$'),
+    ("percnt", '%'),
+    ("grave", '`'),
+    ("ast", '*'),
+    ("tab", '\t'),
+    ("newline", '\n'),
+    ("vert", '|'),
+    ("hyphen", '-'),
+];
+
+/// Names an HTML parser decodes without their `;` (in attribute values:
+/// only when no name character or `=` follows).
+const LEGACY: [&str; 4] = ["lt", "gt", "amp", "quot"];
+
+/// Decodes HTML character references (see [`Strictness`] for `;`).
+pub fn html_entity_decode(s: &str, strictness: Strictness) -> Cow<'_, str> {
+    if !s.contains('&') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos + 1..];
+        match reference_at(tail, strictness) {
+            Some((c, used)) => {
+                out.push(c);
+                rest = &tail[used..];
+            }
+            None => {
+                out.push('&');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// Parses a reference after `&`; returns the character and bytes used.
+fn reference_at(t: &str, strictness: Strictness) -> Option<(char, usize)> {
+    let b = t.as_bytes();
+    let (c, used) = if b.first() == Some(&b'#') {
+        numeric(t)?
+    } else {
+        let len = b.iter().take_while(|c| c.is_ascii_alphanumeric()).count();
+        let name = &t[..len];
+        let (_, c) = ENTITIES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        let semi = b.get(len) == Some(&b';');
+        if strictness == Strictness::Strict && !semi && !legacy_ends(name, b.get(len)) {
+            return None;
+        }
+        (*c, len)
+    };
+    let semi = usize::from(b.get(used) == Some(&b';'));
+    Some((c, used + semi))
+}
+
+/// A legacy name read without its `;`: not followed by a name character,
+/// `_` or `=`.
+fn legacy_ends(name: &str, next: Option<&u8>) -> bool {
+    let next = next.copied().unwrap_or(b' ');
+    LEGACY.iter().any(|l| l.eq_ignore_ascii_case(name))
+        && !next.is_ascii_alphanumeric()
+        && next != b'_'
+        && next != b'='
+}
+
+/// `#DDD` or `#xHH` (without the `;`): every digit counts, leading zeros are
+/// skipped, and a value past U+10FFFF (or a surrogate) is U+FFFD.
+fn numeric(t: &str) -> Option<(char, usize)> {
+    let b = t.as_bytes();
+    let hex = matches!(b.get(1), Some(b'x' | b'X'));
+    let (start, radix) = if hex { (2, 16) } else { (1, 10) };
+    let digits = b[start..]
+        .iter()
+        .take_while(|c| (**c as char).is_digit(radix))
+        .count();
+    if digits == 0 {
+        return None;
+    }
+    let significant = t[start..start + digits].trim_start_matches('0');
+    // Eight significant digits of either radix already exceed U+10FFFF.
+    let cp = if significant.len() > 8 {
+        u32::MAX
+    } else {
+        u32::from_str_radix(significant, radix).unwrap_or(0)
+    };
+    Some((char_or_replacement(cp), start + digits))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Strictness::{Lenient, Strict};
+
+    #[test]
+    fn named_and_numeric() {
+        for mode in [Lenient, Strict] {
+            assert_eq!(html_entity_decode("&lt;b&gt;", mode), "<b>");
+            assert_eq!(html_entity_decode("&#60;&#x3C;&#x3c", mode), "<<<");
+            assert_eq!(
+                html_entity_decode("a & b &unknown;", mode),
+                "a & b &unknown;"
+            );
+            assert_eq!(html_entity_decode("&LT;&Colon;", mode), "<:");
+        }
+    }
+
+    #[test]
+    fn leading_zeros_and_longest_forms() {
+        for mode in [Lenient, Strict] {
+            assert_eq!(html_entity_decode("&#0000000060;", mode), "<");
+            assert_eq!(html_entity_decode("&#x000000000003c;", mode), "<");
+            let zeros = format!("&#{}60;", "0".repeat(100));
+            assert_eq!(html_entity_decode(&zeros, mode), "<");
+            assert_eq!(html_entity_decode("&#1114111;", mode), "\u{10ffff}");
+            assert_eq!(html_entity_decode("&#1114112;", mode), "\u{fffd}");
+            assert_eq!(html_entity_decode("&#99999999999;", mode), "\u{fffd}");
+            assert_eq!(html_entity_decode("&#xD800;", mode), "\u{fffd}");
+            assert_eq!(html_entity_decode("&#x;&#;", mode), "&#x;&#;");
+        }
+    }
+
+    #[test]
+    fn semicolons_by_strictness() {
+        assert_eq!(html_entity_decode("&LT&colon;", Lenient), "<:");
+        assert_eq!(html_entity_decode("&colon", Lenient), ":");
+        assert_eq!(html_entity_decode("&colon", Strict), "&colon");
+        assert_eq!(html_entity_decode("&lt x", Strict), "< x");
+        assert_eq!(html_entity_decode("&lt=x&amp_", Strict), "&lt=x&amp_");
+        assert_eq!(html_entity_decode("&ltx", Strict), "&ltx");
+    }
+}

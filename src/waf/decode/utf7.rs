@@ -1,0 +1,71 @@
+//! UTF-7 shifted sequences (`+ADw-` is `<`), the charset trick that slips
+//! markup past filters that only look for the ASCII characters.
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+
+/// Decodes `+...-` runs, kept only when they decode to ASCII punctuation
+/// (a UTF-7 run of letters is far more often a word with a `+` before it).
+pub fn utf7_decode(s: &str) -> Cow<'_, str> {
+    if !s.contains('+') || !s.contains('-') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find('+') {
+        out.push_str(&rest[..p]);
+        let tail = &rest[p + 1..];
+        let run = tail
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+            .count();
+        let closed = tail.as_bytes().get(run) == Some(&b'-') && run >= 3;
+        match closed.then(|| shifted(&tail[..run])).flatten() {
+            Some(t) => {
+                out.push_str(&t);
+                rest = &tail[run + 1..];
+            }
+            None => {
+                out.push('+');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// One shifted run: base64 of UTF-16BE, when it spells only ASCII
+/// punctuation.
+fn shifted(b64: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(b64)
+        .ok()?;
+    let units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
+    let t = String::from_utf16(&units).ok()?;
+    let punctuation = t
+        .chars()
+        .all(|c| c.is_ascii() && !c.is_ascii_alphanumeric());
+    (!t.is_empty() && punctuation).then_some(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifted_punctuation_only() {
+        assert_eq!(utf7_decode("+ADw-script+AD4-"), "<script>");
+        assert_eq!(utf7_decode("C++ and-more"), "C++ and-more");
+        assert_eq!(
+            utf7_decode("+AGEAYgBj-"),
+            "+AGEAYgBj-",
+            "letters stay encoded"
+        );
+        assert!(matches!(utf7_decode("a-b"), Cow::Borrowed(_)));
+    }
+}
