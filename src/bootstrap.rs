@@ -53,7 +53,6 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     for (i, l) in listeners.iter().enumerate() {
         let proxy = EdgeProxy {
             shared: shared.clone(),
-            tls: false,
         };
         let mut svc = pingora_proxy::http_proxy_service_with_name(
             &server.configuration,

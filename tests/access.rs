@@ -181,28 +181,35 @@ fn geo_deny_globally_and_allow_per_route() {
 struct Redis(Child, u16);
 
 impl Redis {
+    /// A redis-server on a fresh ephemeral port; a start whose port was
+    /// taken in the meantime (redis exits) is retried on another port.
     fn start() -> Redis {
-        let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server is required (scripts/deps.sh test installs it)");
-        let redis = Redis(child, port);
-        for _ in 0..300 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return redis;
+        for _ in 0..5 {
+            let port = free_port();
+            let child = Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server is required (scripts/deps.sh test installs it)");
+            let mut redis = Redis(child, port);
+            for _ in 0..300 {
+                if redis.0.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return redis;
+                }
+                std::thread::sleep(Duration::from_millis(10));
             }
-            std::thread::sleep(Duration::from_millis(10));
         }
         panic!("redis-server did not start");
     }
@@ -259,9 +266,27 @@ fn fleet_shares_limits_and_bans_and_survives_redis_dying() {
         let s = from(e, &format!("198.51.100.{}", 70 + i), "/").status;
         assert_eq!(s, 200, "request {i} failed while redis is down");
     }
+    // ... and they are enforced: one client over the limit on one instance
+    // is refused by that instance's own counters.
+    let statuses: Vec<u16> = (0..25)
+        .map(|_| from(&a, "198.51.100.90", "/").status)
+        .collect();
+    // 20 admitted, then 429; two limit hits are two strikes, so the
+    // auto-ban (local too) answers 403 after that.
+    assert!(statuses[..20].iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(
+        statuses[20], 429,
+        "local limit of 20 in force: {statuses:?}"
+    );
     assert!(
-        a.log().contains("fleet") || b.log().contains("fleet"),
-        "fallback is logged"
+        statuses[21..].iter().all(|s| *s == 429 || *s == 403),
+        "{statuses:?}"
+    );
+    assert_eq!(statuses[24], 403, "local auto-ban in force: {statuses:?}");
+    assert!(
+        a.log().contains("using local limits") || b.log().contains("using local limits"),
+        "fallback is logged: {}",
+        a.log()
     );
 }
 

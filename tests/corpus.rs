@@ -46,6 +46,12 @@ fn detection_accuracy_stays_above_the_bar() {
         shared("RAMPART_CORPUS", "corpus"),
         shared("RAMPART_WAFBENCH_DIR", "tools"),
     ) else {
+        // A user's machine may lack the corpora; CI must not.
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the corpus or wafbench.py was not found \
+             (../shared/corpus and ../shared/tools, or RAMPART_CORPUS and RAMPART_WAFBENCH_DIR)"
+        );
         eprintln!(
             "SKIPPED: corpus not found (../shared/corpus or RAMPART_CORPUS); accuracy not measured"
         );
@@ -116,12 +122,17 @@ fn detection_accuracy_stays_above_the_bar() {
         blaze_black >= 90.0,
         "BlazeHTTP black TPR {blaze_black:.1}% < 90%"
     );
-    assert!(
-        (gtw_tpr + gtw_fp) / 2.0 > (47.7 + 90.8) / 2.0,
-        "gotestwaf balanced accuracy not above CRS"
-    );
-    assert!(
-        (blaze_black + blaze_white) / 2.0 > (70.6 + 85.5) / 2.0,
-        "BlazeHTTP balanced accuracy not above CRS"
-    );
+    // (The bars above already put balanced accuracy far above CRS 4 PL1's
+    // 69.3% on gotestwaf and 78.1% on BlazeHTTP, so no separate assert.)
+    // Every request got an answer: a rate over a set the proxy mostly failed
+    // to answer would mean nothing.
+    for (name, s) in summary["sets"].as_object().unwrap() {
+        let sent = s["sent"].as_f64().unwrap();
+        let errors = s["errors"].as_f64().unwrap();
+        assert!(sent > 0.0, "set {name} sent nothing");
+        assert!(
+            errors <= sent * 0.01,
+            "set {name}: {errors} of {sent} requests got no answer"
+        );
+    }
 }

@@ -166,6 +166,18 @@ mod tests {
     }
 
     #[test]
+    fn bad_exclusion_target_names_its_key() {
+        let src = BASE.replace(
+            "    upstream: a\n",
+            "    upstream: a\n    waf:\n      exclusions:\n        targets: [{ rule: 1, target: \"nosuchvar:x\" }]\n",
+        );
+        let e = load(&src).unwrap_err();
+        assert_eq!(e.key, "routes[0].waf.exclusions.targets[0].target", "{e}");
+        assert!(e.message.contains("nosuchvar"), "{e}");
+        assert!(e.to_string().starts_with("t.yaml:"), "{e}");
+    }
+
+    #[test]
     fn unknown_upstream_names_line() {
         let e = load(&BASE.replace("upstream: a", "upstream: b")).unwrap_err();
         assert_eq!(e.line, Some(8));

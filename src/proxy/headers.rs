@@ -40,7 +40,7 @@ pub fn forwarded(
         if !xff.is_empty() {
             xff.push_str(", ");
         }
-        xff.push_str(&crate::access::ip::client::canonical(p).to_string());
+        xff.push_str(&crate::access::ip::prefix::canonical_ip(p).to_string());
     }
     let proto_in = if peer_trusted {
         first(&req.headers, "x-forwarded-proto")

@@ -3,7 +3,7 @@
 
 use super::body::{self, Held};
 use super::{respond, RequestCtx};
-use crate::snapshot::Route;
+use crate::snapshot::{Route, Snapshot};
 use crate::telemetry::{audit, metrics};
 use crate::waf::checks::{csrf, protocol};
 use crate::waf::engine::policy::Verdict;
@@ -14,11 +14,12 @@ use pingora_proxy::Session;
 
 /// Runs every request-phase check for `route`. Returns true when Rampart
 /// answered (blocked or refused) and the request must not go upstream.
-pub async fn run(session: &mut Session, ctx: &mut RequestCtx, route: &Route) -> Result<bool> {
-    let snap = ctx
-        .snapshot
-        .clone()
-        .expect("snapshot loaded in early_request_filter");
+pub async fn run(
+    session: &mut Session,
+    ctx: &mut RequestCtx,
+    snap: &Snapshot,
+    route: &Route,
+) -> Result<bool> {
     let waf = &route.config.waf;
     if let Some(status) = protocol_refusal(session, &snap.config.waf, waf) {
         metrics::WAF_REFUSALS

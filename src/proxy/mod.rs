@@ -24,8 +24,6 @@ use std::sync::Arc;
 pub struct EdgeProxy {
     /// The published snapshot.
     pub shared: Arc<Shared>,
-    /// Whether this listener terminates TLS.
-    pub tls: bool,
 }
 
 fn host_of(session: &Session) -> String {
@@ -36,6 +34,12 @@ fn host_of(session: &Session) -> String {
         .map(str::to_string)
         .or_else(|| req.uri.authority().map(|a| a.to_string()))
         .unwrap_or_default()
+}
+
+/// Whether the client's connection came over TLS (set per connection by
+/// the listener, so a plain and a TLS listener can share one proxy).
+fn terminated_tls(session: &Session) -> bool {
+    session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
 #[async_trait]
@@ -97,7 +101,7 @@ impl ProxyHttp for EdgeProxy {
                 if access_checks::after_route(session, ctx, &snap, &route).await? {
                     return Ok(true);
                 }
-                let blocked = inspect::run(session, ctx, &route).await?;
+                let blocked = inspect::run(session, ctx, &snap, &route).await?;
                 if let Some(body) = ctx.pipe.take().filter(|_| !blocked) {
                     pipe::forward(session, ctx, body).await?;
                     return Ok(true);
@@ -181,7 +185,7 @@ impl ProxyHttp for EdgeProxy {
             upstream,
             peer,
             trusted,
-            self.tls,
+            terminated_tls(session),
             &host_of(session),
             &ctx.request_id,
         );

@@ -1,5 +1,5 @@
-//! Responses Rampart writes itself (no route, later: blocks), keeping the
-//! connection alive.
+//! Responses Rampart writes itself (no route, WAF and access blocks,
+//! refusals, challenges), keeping the connection alive where it can.
 
 use super::RequestCtx;
 use bytes::Bytes;

@@ -36,22 +36,46 @@ impl EdgeBuilder {
         self
     }
 
+    /// Starts the edge on fresh ephemeral ports. The ports are picked by
+    /// binding port 0 and releasing it, so another process may take one
+    /// before Rampart binds it: a start that fails to bind is retried on new
+    /// ports.
     pub fn spawn(self) -> Edge {
-        let dir = tempfile::tempdir().unwrap().keep();
-        let (port, mport) = (free_port(), free_port());
-        let mut e = Edge {
-            dir,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            metrics: SocketAddr::from(([127, 0, 0, 1], mport)),
-            children: Vec::new(),
-            server_extra: self.server_extra,
-        };
-        e.write_config(&self.body);
-        let child = e.start(false);
-        e.children.push(child);
-        e.wait_ready();
-        e
+        const ATTEMPTS: usize = 5;
+        for attempt in 1..=ATTEMPTS {
+            let dir = tempfile::tempdir().unwrap().keep();
+            let (port, mport) = (free_port(), free_port());
+            let mut e = Edge {
+                dir,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                metrics: SocketAddr::from(([127, 0, 0, 1], mport)),
+                children: Vec::new(),
+                server_extra: self.server_extra.clone(),
+            };
+            e.write_config(&self.body);
+            let child = e.start(false);
+            e.children.push(child);
+            match e.wait_ready() {
+                Ok(()) => return e,
+                Err(Exit::BindFailed) if attempt < ATTEMPTS => {
+                    eprintln!("edge ports {port}/{mport} taken; retrying on new ports");
+                }
+                Err(why) => panic!("rampart did not become ready ({why:?}); log:\n{}", e.log()),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
     }
+}
+
+/// Why an edge did not become ready.
+#[derive(Debug)]
+pub enum Exit {
+    /// The process exited because a listener could not bind its port.
+    BindFailed,
+    /// The process exited for another reason.
+    Exited,
+    /// Still not answering after the deadline.
+    TimedOut,
 }
 
 /// A running edge.
@@ -102,20 +126,30 @@ impl Edge {
             .expect("start rampart")
     }
 
-    /// Waits until the proxy and the metrics listener answer.
-    pub fn wait_ready(&self) {
+    /// Waits until the proxy and the metrics listener answer, or the newest
+    /// process exits.
+    pub fn wait_ready(&mut self) -> Result<(), Exit> {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             let up = TcpStream::connect(self.addr).is_ok()
                 && super::get(self.metrics, "/healthz")
                     .map(|r| r.status == 200)
                     .unwrap_or(false);
+            let exited = self
+                .children
+                .last_mut()
+                .is_some_and(|c| c.try_wait().ok().flatten().is_some());
+            if exited {
+                let log = self.log();
+                let bind = log.contains("bind() failed") || log.contains("in use");
+                return Err(if bind { Exit::BindFailed } else { Exit::Exited });
+            }
             if up {
-                return;
+                return Ok(());
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("rampart did not become ready; log:\n{}", self.log());
+        Err(Exit::TimedOut)
     }
 
     /// The error log of every process started so far.
@@ -186,7 +220,12 @@ impl Edge {
             .status()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && self.log().matches("config reload").count() == before {
+        while self.log().matches("config reload").count() == before {
+            assert!(
+                Instant::now() < deadline,
+                "no reload log line within 10 s of SIGHUP; log:\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

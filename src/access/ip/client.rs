@@ -1,19 +1,20 @@
 //! Client identity: the socket peer, or the right-most untrusted address of
 //! X-Forwarded-For when the peer is a trusted proxy.
 
+use crate::access::ip::prefix::canonical_ip;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// True when `ip` is inside one of `trusted`.
 pub fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
-    let ip = canonical(ip);
+    let ip = canonical_ip(ip);
     trusted.iter().any(|n| n.contains(&ip))
 }
 
 /// The client IP for a request from `peer` carrying `xff` (the raw
 /// X-Forwarded-For values, in order).
 pub fn client_ip(peer: IpAddr, xff: &[&str], trusted: &[IpNet]) -> IpAddr {
-    let peer = canonical(peer);
+    let peer = canonical_ip(peer);
     if !is_trusted(peer, trusted) {
         return peer;
     }
@@ -32,20 +33,12 @@ pub fn client_ip(peer: IpAddr, xff: &[&str], trusted: &[IpNet]) -> IpAddr {
 fn parse_hop(s: &str) -> Option<IpAddr> {
     let s = s.trim();
     if let Ok(ip) = s.parse::<IpAddr>() {
-        return Some(canonical(ip));
+        return Some(canonical_ip(ip));
     }
     // "1.2.3.4:5678" or "[::1]:5678"
     s.parse::<std::net::SocketAddr>()
         .ok()
-        .map(|a| canonical(a.ip()))
-}
-
-/// Maps IPv4-mapped IPv6 addresses to IPv4.
-pub fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
+        .map(|a| canonical_ip(a.ip()))
 }
 
 #[cfg(test)]

@@ -5,8 +5,10 @@
 //! exact per key, state expires by itself, fixed memory.
 //!
 //! `rate` requests per `window` are sustained; a fresh client may send
-//! `rate + burst` at once. (pingora-limits' `Rate` is not used: its
-//! count-min sketch over-counts on collisions and never expires.)
+//! `rate + burst` at once. (pingora-limits' `Rate` is not used: it counts
+//! in fixed windows over a count-min sketch, so neighbouring keys can
+//! over-count each other on hash collisions, a client can send twice the
+//! rate across a window boundary, and it has no burst allowance.)
 
 use crate::access::clock::{de_duration, SharedClock};
 use crate::access::request::RequestAttrs;

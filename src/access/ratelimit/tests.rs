@@ -177,21 +177,6 @@ fn gcra_batch_take() {
     assert_eq!(g.check_n(1, T0, 10), Err(100_000));
 }
 
-/// Run with `cargo test --release -- --ignored --nocapture ratelimit_perf`.
-#[test]
-#[ignore]
-fn ratelimit_perf() {
-    let (l, _) = limiter("- {name: a, rate: 1000000, window: 1s, max_keys: 1000000}");
-    let reqs: Vec<_> = (0..1000u32)
-        .map(|i| SimpleRequest::new(&IpAddr::from(i.to_be_bytes()).to_string()))
-        .collect();
-    let t = std::time::Instant::now();
-    for i in 0..2_000_000usize {
-        std::hint::black_box(l.check(&reqs[i % reqs.len()]));
-    }
-    println!("check: {:?}/op", t.elapsed() / 2_000_000);
-}
-
 #[test]
 fn extreme_configs_do_not_overflow() {
     let yaml = "[{name: huge, rate: 1, window: 1000years, burst: 4294967295}, \

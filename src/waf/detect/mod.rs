@@ -23,7 +23,6 @@ pub mod xxe;
 
 use crate::waf::decode;
 use norm::Norm;
-use std::collections::HashMap;
 
 /// Where a value came from; detectors use it for context.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,29 +153,6 @@ impl Detector {
     }
 }
 
-/// FNV-1a: the word tables below hold a fixed set of short keys (nothing a
-/// client sends is ever inserted), so a cheap hash is enough.
-#[derive(Clone, Copy)]
-pub(crate) struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
-
 /// The regex in `cell`, compiled from `pattern` on first use (detector
 /// patterns are fixed, so a bad one is a bug caught by the tests).
 pub(crate) fn static_regex(
@@ -186,8 +162,9 @@ pub(crate) fn static_regex(
     cell.get_or_init(|| regex::Regex::new(pattern).expect("static regex"))
 }
 
-/// A fixed table from words to a kind letter.
-pub(crate) type WordMap = HashMap<&'static str, char, std::hash::BuildHasherDefault<Fnv>>;
+/// A fixed table from words to a kind letter (ahash: fast on short keys, and
+/// nothing a client sends is ever inserted).
+pub(crate) type WordMap = ahash::AHashMap<&'static str, char>;
 
 /// The kind of each word in `lists`; a word in several lists takes the kind
 /// of the first one (as a chain of `contains` checks in that order would).
@@ -217,7 +194,8 @@ pub struct Hit {
 /// What a detector function returns before it is stamped with its detector.
 pub(crate) type Finding = (u8, &'static str, String);
 
-/// Evidence text: a bounded slice of `s` around nothing in particular.
+/// Evidence for an audit record: the first 120 characters of `s` (the
+/// detector passes the whole value, or its part from where the match starts).
 pub(crate) fn evidence(s: &str) -> String {
     s.chars().take(120).collect()
 }

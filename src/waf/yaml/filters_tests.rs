@@ -123,61 +123,6 @@ fn protocol_pack_passes_look_alikes() {
     assert!(ids(&e, "POST", "/upload", &up, Some(mp)).is_empty());
 }
 
-fn browser_headers() -> Vec<(String, String)> {
-    [
-        ("host", "shop.example.com"),
-        (
-            "user-agent",
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0",
-        ),
-        ("accept", "text/html,application/xhtml+xml"),
-        ("accept-language", "en-GB,en;q=0.9"),
-        ("cookie", "session=abc123; theme=dark"),
-        ("referer", "https://shop.example.com/catalog"),
-    ]
-    .iter()
-    .map(|(n, v)| (n.to_string(), v.to_string()))
-    .collect()
-}
-
-fn per_call(n: u32, mut f: impl FnMut()) -> std::time::Duration {
-    let start = std::time::Instant::now();
-    for _ in 0..n {
-        f();
-    }
-    start.elapsed() / n
-}
-
-/// A rough timing of the default rules on a benign GET and a JSON POST
-/// (`cargo test --release -- --ignored --nocapture timing`); no assertion on time.
-#[test]
-#[ignore]
-fn timing_default_rules() {
-    let (e, p, ip) = (
-        default_engine(),
-        Policy::default(),
-        IpAddr::from([192, 0, 2, 1]),
-    );
-    let h = browser_headers();
-    let uri = "/catalog/items?page=2&sort=price&q=red+shoes";
-    let get = per_call(20_000, || {
-        assert!(
-            !e.evaluate(&RequestView::new("GET", uri, &h, None, ip), &p)
-                .blocked
-        )
-    });
-    println!("benign GET: {get:?} per request");
-    let mut jh = h.clone();
-    jh.push(("content-type".into(), "application/json".into()));
-    let item = r#"{"id":12345,"name":"Red running shoes","tags":["sport","red"],"price":59.9}"#;
-    let body = format!("{{\"items\":[{}]}}", vec![item; 50].join(","));
-    let post = per_call(2_000, || {
-        let v = RequestView::new("POST", "/api/cart", &jh, Some(body.as_bytes()), ip);
-        assert!(!e.evaluate(&v, &p).blocked)
-    });
-    println!("{} byte JSON POST: {post:?} per request", body.len());
-}
-
 #[test]
 fn protocol_pack_more_shapes() {
     let e = default_engine();

@@ -152,43 +152,6 @@ fn the_delta_is_merged_and_bulk_adds_work() {
     assert!(lists.len().1 > 300_000);
 }
 
-/// Run with `cargo test --release -- --ignored --nocapture iplist_perf`.
-#[test]
-#[ignore]
-fn iplist_perf_million_entries() {
-    let lists = IpLists::new(ManualClock::new(T0));
-    let many = (0..1_000_000u32).map(|i| {
-        let net = match i % 10 {
-            0..=6 => IpNet::from(IpAddr::from((0x2000_0000u32 + i * 7).to_be_bytes())),
-            7 | 8 => {
-                IpNet::new(IpAddr::from((0x4000_0000u32 + (i << 8)).to_be_bytes()), 24).unwrap()
-            }
-            _ => {
-                let a = std::net::Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(i) << 80);
-                IpNet::new(IpAddr::V6(a), 48).unwrap()
-            }
-        };
-        (net, EntryKind::Deny, None, "bulk")
-    });
-    let t = std::time::Instant::now();
-    lists.add_many(many);
-    println!("build: {:?}", t.elapsed());
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS"))
-        .unwrap_or("");
-    println!("after build: {rss}, entries: {:?}", lists.len());
-    let n = 2_000_000u32;
-    let t = std::time::Instant::now();
-    let mut hits = 0;
-    for i in 0..n {
-        let a = IpAddr::from(i.wrapping_mul(2_654_435_761).to_be_bytes());
-        hits += usize::from(lists.lookup(a) != Decision::None);
-    }
-    println!("lookup: {:?}/op ({hits} hits)", t.elapsed() / n);
-}
-
 #[test]
 fn re_adding_an_entry_replaces_its_expiry_even_after_a_merge() {
     let clock = ManualClock::new(T0);
