@@ -7,6 +7,19 @@ use super::{char_or_replacement, hex_run, Strictness};
 /// Decodes JavaScript escapes: `\xHH`, `\uHHHH`, `\u{H..}` and octal, plus
 /// (lenient) the one-letter escapes and `\c` for any other `c`.
 pub fn js_decode(s: &str, strictness: Strictness) -> Cow<'_, str> {
+    unescape(s, |i| match strictness {
+        Strictness::Lenient => {
+            let (c, used) = js_lenient(s, i);
+            Some((Some(c), used))
+        }
+        Strictness::Strict => js_strict(s.as_bytes(), i).map(|(c, used)| (Some(c), used)),
+    })
+}
+
+/// Copies `s`, replacing each backslash escape that `escape` reads (given
+/// the index after the backslash: the character it spells, if any, and the
+/// bytes it used); a backslash it does not read, or a trailing one, stays.
+fn unescape(s: &str, escape: impl Fn(usize) -> Option<(Option<char>, usize)>) -> Cow<'_, str> {
     if !s.contains('\\') {
         return Cow::Borrowed(s);
     }
@@ -15,12 +28,8 @@ pub fn js_decode(s: &str, strictness: Strictness) -> Cow<'_, str> {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'\\' && i + 1 < b.len() {
-            let escape = match strictness {
-                Strictness::Lenient => Some(js_lenient(s, i + 1)),
-                Strictness::Strict => js_strict(b, i + 1),
-            };
-            if let Some((c, used)) = escape {
-                out.push(c);
+            if let Some((c, used)) = escape(i + 1) {
+                out.extend(c);
                 i += 1 + used;
                 continue;
             }
@@ -101,83 +110,25 @@ fn octal_printable(d: &[u8]) -> Option<u32> {
     (32..127).contains(&v).then_some(v)
 }
 
-/// Decodes CSS escapes: `\` + 1-6 hex digits (one trailing space eaten), `\c`.
+/// Decodes CSS escapes: `\` + 1-6 hex digits (one trailing space eaten),
+/// `\` before a newline (a line continuation, removed), `\c`.
 pub fn css_decode(s: &str) -> Cow<'_, str> {
-    if !s.contains('\\') {
-        return Cow::Borrowed(s);
-    }
     let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'\\' || i + 1 >= b.len() {
-            let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
-            out.push(ch);
-            i += ch.len_utf8();
-            continue;
-        }
-        i += 1;
+    unescape(s, |i| {
         let len = b[i..]
             .iter()
             .take(6)
             .take_while(|c| c.is_ascii_hexdigit())
             .count();
         if len > 0 {
-            out.push(char_or_replacement(hex_run(b, i, len).unwrap_or(0xfffd)));
-            i += len;
-            if matches!(b.get(i), Some(b' ' | b'\t' | b'\n')) {
-                i += 1;
-            }
-        } else if b[i] == b'\n' {
-            i += 1;
-        } else {
-            let ch = s[i..].chars().next().unwrap_or('\u{fffd}');
-            out.push(ch);
-            i += ch.len_utf8();
+            let c = char_or_replacement(hex_run(b, i, len).unwrap_or(0xfffd));
+            let space = matches!(b.get(i + len), Some(b' ' | b'\t' | b'\n'));
+            return Some((Some(c), len + usize::from(space)));
         }
-    }
-    Cow::Owned(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use Strictness::{Lenient, Strict};
-
-    #[test]
-    fn js_escapes_both_ways() {
-        for mode in [Lenient, Strict] {
-            assert_eq!(js_decode(r"\x3cscript\u003e", mode), "<script>");
-            assert_eq!(js_decode(r"\u{61}\141", mode), "aa");
-            assert_eq!(js_decode(r"\u{10FFFF}", mode), "\u{10ffff}");
-            assert_eq!(js_decode("a\\", mode), "a\\");
+        if b[i] == b'\n' {
+            return Some((None, 1));
         }
-    }
-
-    #[test]
-    fn lenient_reads_every_string_escape() {
-        assert_eq!(js_decode(r"\n\t\q", Lenient), "\n\tq");
-        assert_eq!(js_decode(r"\xZZ", Lenient), "xZZ");
-        assert_eq!(js_decode(r"\7\08", Lenient), "\u{7}\u{0}8");
-        assert_eq!(js_decode(r"\u{1234567}", Lenient), "u{1234567}");
-        assert_eq!(js_decode(r"\uD800", Lenient), "\u{fffd}");
-    }
-
-    #[test]
-    fn strict_keeps_backslashes_that_spell_nothing() {
-        assert_eq!(js_decode(r"C:\temp\x", Strict), r"C:\temp\x");
-        assert_eq!(js_decode(r"\n\q\xZZ", Strict), r"\n\q\xZZ");
-        assert_eq!(js_decode(r"\X41\U0042", Strict), "AB");
-        assert_eq!(js_decode(r"\001\101", Strict), r"\001A");
-        assert_eq!(js_decode(r"\uD800", Strict), r"\uD800");
-        assert_eq!(js_decode(r"\u{1234567}", Strict), r"\u{1234567}");
-    }
-
-    #[test]
-    fn css_escapes() {
-        assert_eq!(css_decode(r"\6a avascript"), "javascript");
-        assert_eq!(css_decode(r"e\xpression"), "expression");
-        assert_eq!(css_decode(r"\00003c"), "<");
-        assert_eq!(css_decode("plain"), "plain");
-    }
+        let c = s[i..].chars().next().unwrap_or('\u{fffd}');
+        Some((Some(c), c.len_utf8()))
+    })
 }

@@ -51,8 +51,39 @@ fn hex_run(b: &[u8], start: usize, n: usize) -> Option<u32> {
         .try_fold(0u32, |acc, &c| Some(acc * 16 + hex_val(c)?))
 }
 
+#[cfg(test)]
+mod tests;
+
 /// The character for a code point, U+FFFD for surrogates and values past
 /// U+10FFFF.
 fn char_or_replacement(cp: u32) -> char {
     char::from_u32(cp).unwrap_or('\u{fffd}')
+}
+
+/// Copies `s`, handing the text after each `marker` to `read`, which pushes
+/// what it decodes onto the output and returns the bytes it used; `None`
+/// keeps the marker as it is.
+fn splice(
+    s: &str,
+    marker: char,
+    mut read: impl FnMut(&str, &mut String) -> Option<usize>,
+) -> std::borrow::Cow<'_, str> {
+    if !s.contains(marker) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find(marker) {
+        out.push_str(&rest[..pos]);
+        let tail = &rest[pos + marker.len_utf8()..];
+        match read(tail, &mut out) {
+            Some(used) => rest = &tail[used..],
+            None => {
+                out.push(marker);
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }

@@ -8,32 +8,18 @@ use base64::Engine as _;
 /// Decodes `+...-` runs, kept only when they decode to ASCII punctuation
 /// (a UTF-7 run of letters is far more often a word with a `+` before it).
 pub fn utf7_decode(s: &str) -> Cow<'_, str> {
-    if !s.contains('+') || !s.contains('-') {
+    if !s.contains('-') {
         return Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = rest.find('+') {
-        out.push_str(&rest[..p]);
-        let tail = &rest[p + 1..];
+    super::splice(s, '+', |tail, out| {
         let run = tail
             .bytes()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
             .count();
         let closed = tail.as_bytes().get(run) == Some(&b'-') && run >= 3;
-        match closed.then(|| shifted(&tail[..run])).flatten() {
-            Some(t) => {
-                out.push_str(&t);
-                rest = &tail[run + 1..];
-            }
-            None => {
-                out.push('+');
-                rest = tail;
-            }
-        }
-    }
-    out.push_str(rest);
-    Cow::Owned(out)
+        out.push_str(&closed.then(|| shifted(&tail[..run])).flatten()?);
+        Some(run + 1)
+    })
 }
 
 /// One shifted run: base64 of UTF-16BE, when it spells only ASCII
@@ -51,21 +37,4 @@ fn shifted(b64: &str) -> Option<String> {
         .chars()
         .all(|c| c.is_ascii() && !c.is_ascii_alphanumeric());
     (!t.is_empty() && punctuation).then_some(t)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shifted_punctuation_only() {
-        assert_eq!(utf7_decode("+ADw-script+AD4-"), "<script>");
-        assert_eq!(utf7_decode("C++ and-more"), "C++ and-more");
-        assert_eq!(
-            utf7_decode("+AGEAYgBj-"),
-            "+AGEAYgBj-",
-            "letters stay encoded"
-        );
-        assert!(matches!(utf7_decode("a-b"), Cow::Borrowed(_)));
-    }
 }

@@ -45,24 +45,3 @@ fn fold_bad(b: &[u8], out: &mut String) -> usize {
     out.push('\u{fffd}');
     1
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overlong_forms_fold() {
-        assert_eq!(utf8_fold(&[0xC0, 0xAF]).0, "/");
-        assert_eq!(utf8_fold(&[0xC1, 0x81]).0, "A");
-        let (v, bad) = utf8_fold(&[b'a', 0xE0, 0x80, 0xAE, 0xFF]);
-        assert_eq!(v, "a.\u{fffd}");
-        assert!(bad);
-    }
-
-    #[test]
-    fn valid_text_is_borrowed_and_truncated_sequences_are_replaced() {
-        assert!(matches!(utf8_fold("é中".as_bytes()).0, Cow::Borrowed(_)));
-        assert_eq!(utf8_fold(&[b'x', 0xE4, 0xB8]).0, "x\u{fffd}\u{fffd}");
-        assert_eq!(utf8_fold(&[0xC0]).0, "\u{fffd}");
-    }
-}

@@ -180,20 +180,11 @@ impl<'de> Visitor<'de> for Key<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::hdrs;
+    use super::super::tests::body_fields;
     use super::*;
-    use std::net::IpAddr;
 
     fn fields(body: &[u8]) -> (Vec<(String, String)>, Vec<Anomaly>) {
-        let h = hdrs(&[("content-type", "application/json")]);
-        let v = RequestView::new("POST", "/", &h, Some(body), IpAddr::from([1, 1, 1, 1]));
-        let f = v
-            .body()
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.value.clone()))
-            .collect();
-        (f, v.anomalies())
+        body_fields("application/json", body)
     }
 
     #[test]

@@ -303,6 +303,23 @@ mod tests {
             .collect()
     }
 
+    /// The (name, value) body fields and the anomalies of a POST with this
+    /// content type and body.
+    pub(crate) fn body_fields(
+        content_type: &str,
+        body: &[u8],
+    ) -> (Vec<(String, String)>, Vec<Anomaly>) {
+        let h = hdrs(&[("content-type", content_type)]);
+        let v = RequestView::new("POST", "/", &h, Some(body), IpAddr::from([1, 1, 1, 1]));
+        let f = v
+            .body()
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        (f, v.anomalies())
+    }
+
     fn ip() -> IpAddr {
         IpAddr::from([10, 0, 0, 1])
     }

@@ -157,26 +157,11 @@ pub(super) fn parse(view: &RequestView<'_>, text: &str) -> Body {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::hdrs;
+    use super::super::tests::body_fields;
     use super::*;
-    use std::net::IpAddr;
 
     fn scan(body: &str) -> (Vec<(String, String)>, Vec<Anomaly>) {
-        let h = hdrs(&[("content-type", "text/xml; charset=utf-8")]);
-        let v = RequestView::new(
-            "POST",
-            "/",
-            &h,
-            Some(body.as_bytes()),
-            IpAddr::from([1, 1, 1, 1]),
-        );
-        let f = v
-            .body()
-            .fields
-            .iter()
-            .map(|f| (f.name.clone(), f.value.clone()))
-            .collect();
-        (f, v.anomalies())
+        body_fields("text/xml; charset=utf-8", body.as_bytes())
     }
 
     #[test]

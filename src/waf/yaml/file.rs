@@ -28,49 +28,6 @@ pub struct CmpDef {
     pub ge: Option<f64>,
 }
 
-/// The fields of one test, taken out of a rule or condition node.
-#[derive(Debug, Default, Clone)]
-pub struct LeafDef {
-    /// One target (shorthand).
-    pub target: Option<String>,
-    /// Targets (`args`, `headers:user-agent`, `!args:password`).
-    pub targets: Option<Vec<String>>,
-    /// Transformations by name.
-    pub transforms: Option<Vec<String>>,
-    /// Invert the test.
-    pub negate: Option<bool>,
-    /// Case-sensitive string operators.
-    pub case_sensitive: Option<bool>,
-    /// Explicit prefilter literals.
-    pub prefilter: Option<Vec<String>>,
-    /// Skip values the transformations leave unchanged.
-    pub only_transformed: Option<bool>,
-    /// Operator: regex.
-    pub regex: Option<String>,
-    /// Operator: phrase list.
-    pub phrases: Option<Vec<String>>,
-    /// Operator: equals.
-    pub equals: Option<String>,
-    /// Operator: contains.
-    pub contains: Option<String>,
-    /// Operator: prefix.
-    pub prefix: Option<String>,
-    /// Operator: suffix.
-    pub suffix: Option<String>,
-    /// Operator: CIDR list.
-    pub cidr: Option<Vec<String>>,
-    /// Operator: numeric compare.
-    pub number: Option<CmpDef>,
-    /// Operator: length compare.
-    pub length: Option<CmpDef>,
-    /// Operator: in list.
-    pub in_list: Option<Vec<String>>,
-    /// Operator: detector name.
-    pub detect: Option<String>,
-    /// Operator: any value exists.
-    pub exists: Option<bool>,
-}
-
 impl LeafDef {
     /// Whether any leaf field is set.
     pub fn is_empty(&self) -> bool {
@@ -104,52 +61,55 @@ impl LeafDef {
     }
 }
 
-/// Declares a struct with the leaf fields plus `$extra`, and `leaf()` to move them out.
+/// Declares a struct with the leaf fields (the one list of them) plus
+/// `$extra`, and `leaf()` to take them out. (`#[serde(flatten)]` would say
+/// this without a macro, but serde cannot combine it with
+/// `deny_unknown_fields`.)
 macro_rules! with_leaf {
     ($(#[$meta:meta])* $name:ident { $($(#[$fm:meta])* $field:ident : $ty:ty,)* }) => {
         $(#[$meta])*
-        #[derive(Debug, Default, Deserialize)]
+        #[derive(Debug, Default, Clone, Deserialize)]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fm])* pub $field: $ty,)*
-            /// See [`LeafDef`].
+            /// One target (shorthand).
             pub target: Option<String>,
-            /// See [`LeafDef`].
+            /// Targets (`args`, `headers:user-agent`, `!args:password`).
             pub targets: Option<Vec<String>>,
-            /// See [`LeafDef`].
+            /// Transformations by name.
             pub transforms: Option<Vec<String>>,
-            /// See [`LeafDef`].
+            /// Invert the test.
             pub negate: Option<bool>,
-            /// See [`LeafDef`].
+            /// Case-sensitive string operators.
             pub case_sensitive: Option<bool>,
-            /// See [`LeafDef`].
+            /// Explicit prefilter literals.
             pub prefilter: Option<Vec<String>>,
-            /// See [`LeafDef`].
+            /// Skip values the transformations leave unchanged.
             pub only_transformed: Option<bool>,
-            /// See [`LeafDef`].
+            /// Operator: regex.
             pub regex: Option<String>,
-            /// See [`LeafDef`].
+            /// Operator: phrase list.
             pub phrases: Option<Vec<String>>,
-            /// See [`LeafDef`].
+            /// Operator: equals.
             pub equals: Option<String>,
-            /// See [`LeafDef`].
+            /// Operator: contains.
             pub contains: Option<String>,
-            /// See [`LeafDef`].
+            /// Operator: prefix.
             pub prefix: Option<String>,
-            /// See [`LeafDef`].
+            /// Operator: suffix.
             pub suffix: Option<String>,
-            /// See [`LeafDef`].
+            /// Operator: CIDR list.
             pub cidr: Option<Vec<String>>,
-            /// See [`LeafDef`].
+            /// Operator: numeric compare.
             pub number: Option<CmpDef>,
-            /// See [`LeafDef`].
+            /// Operator: length compare.
             pub length: Option<CmpDef>,
-            /// See [`LeafDef`].
+            /// Operator: in list.
             #[serde(rename = "in")]
             pub in_list: Option<Vec<String>>,
-            /// See [`LeafDef`].
+            /// Operator: detector name.
             pub detect: Option<String>,
-            /// See [`LeafDef`].
+            /// Operator: any value exists.
             pub exists: Option<bool>,
         }
 
@@ -180,6 +140,11 @@ macro_rules! with_leaf {
             }
         }
     };
+}
+
+with_leaf! {
+    /// The fields of one test, taken out of a rule or condition node.
+    LeafDef {}
 }
 
 with_leaf! {
