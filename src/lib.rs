@@ -17,6 +17,23 @@
 //!        ─► response_filter (x-request-id, header ops, challenge pass cookie)
 //!        ─► logging : access log line, audit record, metrics, bot behaviour
 //! ```
+//!
+//! Where each part lives (the module table of `DESIGN.md`):
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`cli`] | the clap commands; they parse and call into the library |
+//! | [`bootstrap`] | the Pingora `Server`: listeners, services, background services |
+//! | [`config`] | YAML → validated types (`file` as written, `model` checked, `validate` between them) |
+//! | [`snapshot`] | the runtime state compiled from a config, published in one `ArcSwap` |
+//! | [`proxy`] | `EdgeProxy: ProxyHttp`, thin phases that delegate |
+//! | [`route`] | `(host, path, method) → route`, pure matching |
+//! | [`access`] | who is asking: `ip/` (client, lists, geo), `ban/`, `ratelimit/`, `fleet/` (Redis), `bot/` (score, behaviour, challenge); entry points `early` and `after_route` |
+//! | [`waf`] | the pure WAF: `request/`, `decode/`, `transform/`, `engine/`, `detect/`, `checks/`, `yaml/` |
+//! | [`upstream`] | pools over pingora-load-balancing, health checks |
+//! | [`telemetry`] | metrics, access log, audit log, the metrics/health endpoint |
+//! | [`explain`] | `rampart waf explain`: one request through a config's WAF, offline |
+//! | [`demo`] | the built-in echo upstream of the default config |
 
 pub mod access;
 pub mod bootstrap;

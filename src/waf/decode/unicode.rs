@@ -21,7 +21,8 @@ fn fold(c: char) -> char {
     }
 }
 
-/// Folds look-alikes to ASCII (see [`fold`]); borrowed when there are none.
+/// Folds look-alikes to ASCII (the families `fold` lists); borrowed when
+/// there are none.
 pub fn unicode_fold(s: &str) -> Cow<'_, str> {
     if s.is_ascii() || s.chars().all(|c| fold(c) == c) {
         return Cow::Borrowed(s);

@@ -3,7 +3,7 @@
 //! evaluated per request ([`eval`]): [`target`]s select a request's values,
 //! transformation chains normalise them, [`operator`]s test them, and the
 //! route's [`policy`] turns the matches into a verdict. What the engine learns
-//! about a value is remembered per value ([`memo`]).
+//! about a value is remembered per value (`memo`).
 
 pub mod compile;
 pub mod eval;
