@@ -6,8 +6,10 @@ use crate::config::Config;
 use crate::proxy::EdgeProxy;
 use crate::snapshot::{Shared, Snapshot, SnapshotError};
 use crate::telemetry::{endpoint::Endpoint, metrics};
+use crate::tls::Resolver;
 use async_trait::async_trait;
 use pingora_core::apps::http_app::HttpServer;
+use pingora_core::listeners::tls::TlsSettings;
 use pingora_core::server::configuration::{Opt, ServerConf};
 use pingora_core::server::{Server, ShutdownWatch};
 use pingora_core::services::background::{background_service, BackgroundService};
@@ -59,7 +61,18 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
             proxy,
             &format!("proxy-{i}"),
         );
-        svc.add_tcp(&l.address.to_string());
+        if l.tls {
+            svc.add_tls_with_settings(&l.address.to_string(), None, tls_settings(&shared, l));
+        } else {
+            svc.add_tcp(&l.address.to_string());
+        }
+        if l.h2c {
+            if let Some(app) = svc.app_logic_mut() {
+                let mut opts = app.server_options.take().unwrap_or_default();
+                opts.h2c = true;
+                app.server_options = Some(opts);
+            }
+        }
         svc.threads = Some(l.threads);
         server.add_service(svc);
     }
@@ -97,6 +110,19 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     ));
     server.add_service(background_service("reload", Reloader { shared }));
     Ok(server)
+}
+
+/// A TLS listener's settings: TLS 1.2 and 1.3 (Pingora's rustls default),
+/// certificates by SNI from the shared store, HTTP/2 by ALPN when enabled.
+fn tls_settings(shared: &Arc<Shared>, l: &crate::config::Listener) -> TlsSettings {
+    let mut settings = TlsSettings::intermediate("", "").expect("settings without files");
+    settings.set_cert_resolver(Arc::new(Resolver(shared.certs.clone())));
+    if l.h2 {
+        settings.enable_h2();
+    } else {
+        settings.set_alpn(pingora_core::protocols::ALPN::H1);
+    }
+    settings
 }
 
 /// Runs every pool's active health checks at its interval.

@@ -31,6 +31,7 @@
 //! | [`access`] | who is asking: `ip/` (client, lists, geo), `ban/`, `ratelimit/`, `fleet/` (Redis), `bot/` (score, behaviour, challenge); entry points `early` and `after_route` |
 //! | [`waf`] | the pure WAF: `request/`, `decode/`, `transform/`, `engine/`, `detect/`, `checks/`, `yaml/` |
 //! | [`upstream`] | pools over pingora-load-balancing, health checks |
+//! | [`tls`] | certificates (PEM files, checked) and the per-SNI store rustls resolves from |
 //! | [`telemetry`] | metrics, access log, audit log, the metrics/health endpoint |
 //! | [`explain`] | `rampart waf explain`: one request through a config's WAF, offline |
 //! | [`demo`] | the built-in echo upstream of the default config |
@@ -45,5 +46,6 @@ pub mod proxy;
 pub mod route;
 pub mod snapshot;
 pub mod telemetry;
+pub mod tls;
 pub mod upstream;
 pub mod waf;

@@ -7,6 +7,8 @@ use crate::access::clock::SystemClock;
 use crate::access::state::{AccessError, AccessState};
 use crate::config::{Config, RouteConfig, RouteWaf};
 use crate::route::{Matcher, Router};
+use crate::telemetry::metrics;
+use crate::tls::CertStore;
 use crate::upstream::{Pool, PoolError};
 use crate::waf::checks::csrf::CsrfPolicy;
 use crate::waf::engine::compile::Engine;
@@ -172,14 +174,20 @@ pub fn policy(w: &RouteWaf) -> Policy {
 pub struct Shared {
     current: ArcSwap<Snapshot>,
     reloads: AtomicU64,
+    /// The certificates every TLS listener resolves from, republished with
+    /// each snapshot (the listeners themselves outlive reloads).
+    pub certs: Arc<CertStore>,
 }
 
 impl Shared {
     /// Publishes the first snapshot.
     pub fn new(s: Snapshot) -> Arc<Shared> {
+        let certs = CertStore::new();
+        publish_certs(&certs, &s.config);
         Arc::new(Shared {
             current: ArcSwap::from_pointee(s),
             reloads: AtomicU64::new(0),
+            certs,
         })
     }
 
@@ -203,8 +211,23 @@ impl Shared {
         }
         let new = Snapshot::build(config, Some(&old)).map_err(|e| e.to_string())?;
         let v = new.version;
+        publish_certs(&self.certs, &new.config);
         self.current.store(Arc::new(new));
         self.reloads.fetch_add(1, Ordering::Relaxed);
         Ok(v)
     }
+}
+
+/// Publishes a config's certificates, with their expiry as metrics and a
+/// warning for any that expire soon.
+fn publish_certs(store: &CertStore, config: &Config) {
+    let tls = &config.tls;
+    store.publish(tls.certificates.clone(), tls.default_certificate.as_deref());
+    metrics::TLS_CERT_EXPIRY.reset();
+    for c in &tls.certificates {
+        metrics::TLS_CERT_EXPIRY
+            .with_label_values(&[c.primary_name()])
+            .set(c.not_after);
+    }
+    store.warn_expiring(crate::tls::unix_now());
 }

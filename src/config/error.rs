@@ -42,7 +42,17 @@ pub fn locate(src: &str, key: &str) -> Option<usize> {
         let (name, index) = seg;
         // A key missing from the text (a value given in short form) keeps the
         // deepest line found so far.
-        let Some((line, indent)) = find_key(&lines[from..to], name, min_indent) else {
+        // A top-level key is at column 0 (`tls:` is not a listener's `tls:`).
+        let top = (from == 0 && min_indent == 0)
+            .then(|| {
+                lines
+                    .iter()
+                    .position(|l| indent_of(l) == 0 && find_key(&[l], name, 0).is_some())
+            })
+            .flatten()
+            .map(|l| (l, 0));
+        let Some((line, indent)) = top.or_else(|| find_key(&lines[from..to], name, min_indent))
+        else {
             break;
         };
         let line = line + from;

@@ -49,7 +49,50 @@ pub struct FileConfig {
     /// keys, which are the defaults of every route.
     #[serde(default)]
     pub waf: Option<serde_yaml::Value>,
+    /// Certificates for the TLS listeners.
+    #[serde(default)]
+    pub tls: Option<TlsSection>,
 }
+
+/// `tls:`: the certificates every TLS listener serves, chosen by SNI.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM certificate chains and their keys.
+    #[serde(default)]
+    pub certificates: Vec<CertSection>,
+    /// A name of the certificate served to clients without SNI or with a
+    /// name no certificate covers; absent: those handshakes are refused.
+    pub default_certificate: Option<String>,
+}
+
+/// One certificate of `tls.certificates`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertSection {
+    /// PEM chain, leaf first (relative to the config file's folder).
+    pub cert: String,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: String,
+}
+
+/// `hsts:` of a route.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HstsSection {
+    /// `max-age` (default 365 days).
+    #[serde(default, with = "opt_duration")]
+    pub max_age: Option<Duration>,
+    /// Add `includeSubDomains`.
+    #[serde(default)]
+    pub include_subdomains: bool,
+    /// Add `preload`.
+    #[serde(default)]
+    pub preload: bool,
+}
+
+/// Default HSTS `max-age`: one year.
+pub const DEFAULT_HSTS_MAX_AGE: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Default request-body inspection limit (bytes).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -185,6 +228,14 @@ pub struct ListenerSection {
     pub address: String,
     /// Worker threads for this listener.
     pub threads: Option<usize>,
+    /// Terminate TLS with the `tls:` certificates.
+    #[serde(default)]
+    pub tls: bool,
+    /// Offer HTTP/2 by ALPN on a TLS listener (default true).
+    pub h2: Option<bool>,
+    /// Accept HTTP/2 with prior knowledge on a plain listener (default false).
+    #[serde(default)]
+    pub h2c: bool,
 }
 
 /// `metrics:` listener.
@@ -320,6 +371,11 @@ pub struct RouteSection {
     /// WAF settings: `block`, `detect`, `off`, or a mapping (see [`RouteWafSection`]).
     #[serde(default)]
     pub waf: Option<serde_yaml::Value>,
+    /// Answer plain-HTTP requests with a 308 to the same URL over HTTPS.
+    #[serde(default)]
+    pub https_redirect: bool,
+    /// Send `Strict-Transport-Security` on HTTPS responses.
+    pub hsts: Option<HstsSection>,
 }
 
 /// `rewrite:` of a route.

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod file;
 pub mod model;
+pub mod tls;
 pub mod validate;
 pub mod waf;
 
@@ -106,6 +107,9 @@ fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
                 None => f.listeners.push(file::ListenerSection {
                     address: a.to_string(),
                     threads: None,
+                    tls: false,
+                    h2: None,
+                    h2c: false,
                 }),
             }
         }

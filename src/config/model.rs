@@ -1,6 +1,7 @@
 //! Checked configuration types, built from [`super::file`] by
 //! [`super::validate::validate`].
 
+use super::tls::TlsSettings;
 use super::waf::{RouteWaf, WafSettings};
 use crate::access::config::{AccessConfig, RouteAccessConfig};
 use crate::route::{HostPattern, PathPattern};
@@ -32,6 +33,8 @@ pub struct Config {
     pub waf: WafSettings,
     /// Access control.
     pub access: AccessConfig,
+    /// Certificates of the TLS listeners.
+    pub tls: TlsSettings,
 }
 
 /// Process settings.
@@ -75,6 +78,12 @@ pub struct Listener {
     pub address: SocketAddr,
     /// Worker threads.
     pub threads: usize,
+    /// Terminates TLS (certificates from `tls:`).
+    pub tls: bool,
+    /// Offers HTTP/2 by ALPN (TLS listeners).
+    pub h2: bool,
+    /// Accepts HTTP/2 with prior knowledge (plain listeners).
+    pub h2c: bool,
 }
 
 /// Backend selection algorithm.
@@ -213,4 +222,8 @@ pub struct RouteConfig {
     pub waf: RouteWaf,
     /// Access control of this route.
     pub access: RouteAccessConfig,
+    /// Redirect plain HTTP to HTTPS (308).
+    pub https_redirect: bool,
+    /// `Strict-Transport-Security` value for HTTPS responses.
+    pub hsts: Option<String>,
 }

@@ -43,6 +43,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         Some(v) => super::from_value("access", v)?,
         None => AccessConfig::default(),
     };
+    let tls = super::tls::global(f.tls.as_ref(), &dir, &listeners)?;
     let mut routes = Vec::new();
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
@@ -75,6 +76,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         routes,
         waf,
         access,
+        tls,
     })
 }
 
@@ -168,11 +170,26 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
         .enumerate()
         .map(|(i, l)| {
             let address = addr(&format!("listeners[{i}].address"), &l.address)?;
+            if l.tls && l.h2c {
+                return err(
+                    format!("listeners[{i}].h2c"),
+                    "h2c is HTTP/2 without TLS; a TLS listener offers HTTP/2 with `h2`",
+                );
+            }
+            if !l.tls && l.h2.is_some() {
+                return err(
+                    format!("listeners[{i}].h2"),
+                    "`h2` is negotiated by TLS; a plain listener takes `h2c`",
+                );
+            }
             match l.threads {
                 Some(0) => err(format!("listeners[{i}].threads"), "must be at least 1"),
                 t => Ok(Listener {
                     address,
                     threads: t.unwrap_or(threads),
+                    tls: l.tls,
+                    h2: l.tls && l.h2.unwrap_or(true),
+                    h2c: l.h2c,
                 }),
             }
         })
@@ -364,6 +381,8 @@ fn route(key: &str, r: file::RouteSection, waf_defaults: &RouteWaf) -> R<RouteCo
         },
         waf,
         access,
+        https_redirect: r.https_redirect,
+        hsts: super::tls::hsts(key, r.hsts.as_ref())?,
     })
 }
 

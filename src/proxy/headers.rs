@@ -154,9 +154,73 @@ pub fn cookie(h: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// An HTTP/2 request names its host in `:authority`, not `Host`: give it the
+/// `Host` header an HTTP/1.1 request would carry (RFC 9113 §8.3.1), so that
+/// routing, the WAF, bot checks and the upstream all read one field.
+pub fn host_from_authority(req: &mut RequestHeader) {
+    if req.version != http::Version::HTTP_2 || req.headers.contains_key(http::header::HOST) {
+        return;
+    }
+    if let Some(authority) = req.uri.authority().map(|a| a.as_str().to_string()) {
+        let _ = req.insert_header(http::header::HOST, authority);
+    }
+}
+
+/// Why a request head is refused with 400 before any check runs
+/// (RFC 9112 §3.2: an HTTP/1.1 request needs exactly one `Host`).
+pub fn bad_host(req: &RequestHeader) -> Option<&'static str> {
+    let hosts = req.headers.get_all(http::header::HOST).iter().count();
+    match (req.version, hosts) {
+        (_, n) if n > 1 => Some("more than one Host header"),
+        (http::Version::HTTP_11, 0) => Some("HTTP/1.1 request without a Host header"),
+        _ => None,
+    }
+}
+
+/// The HTTPS URL of a plain-HTTP request: same host (its port replaced by
+/// `https_port`, omitted when 443) and the same path and query.
+pub fn https_location(host: &str, path_and_query: &str, https_port: u16) -> String {
+    let name = match host.rfind(':') {
+        Some(i)
+            if host[i + 1..].bytes().all(|b| b.is_ascii_digit()) && !host[i..].contains(']') =>
+        {
+            &host[..i]
+        }
+        _ => host,
+    };
+    let port = if https_port == 443 {
+        String::new()
+    } else {
+        format!(":{https_port}")
+    };
+    format!("https://{name}{port}{path_and_query}")
+}
+
+/// Requests that a redirect to HTTPS must never catch: ACME HTTP-01
+/// challenges are answered over plain HTTP.
+pub fn redirect_exempt(path: &str) -> bool {
+    path.starts_with("/.well-known/acme-challenge/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn https_locations_keep_path_and_replace_the_port() {
+        assert_eq!(
+            https_location("example.com", "/a?b=1", 443),
+            "https://example.com/a?b=1"
+        );
+        assert_eq!(
+            https_location("example.com:8080", "/", 8443),
+            "https://example.com:8443/"
+        );
+        assert_eq!(https_location("[::1]:80", "/x", 443), "https://[::1]/x");
+        assert_eq!(https_location("[::1]", "/x", 443), "https://[::1]/x");
+        assert!(redirect_exempt("/.well-known/acme-challenge/tok"));
+        assert!(!redirect_exempt("/.well-known/other"));
+    }
 
     #[test]
     fn request_ids_are_kept_or_generated() {

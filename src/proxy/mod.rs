@@ -42,6 +42,23 @@ fn terminated_tls(session: &Session) -> bool {
     session.digest().is_some_and(|d| d.ssl_digest.is_some())
 }
 
+/// Where a plain-HTTP request to a redirecting route goes: the same URL on
+/// the first TLS listener's port (`None` for ACME challenge paths).
+fn https_redirect(session: &Session, snap: &crate::snapshot::Snapshot) -> Option<String> {
+    let req = session.req_header();
+    if headers::redirect_exempt(req.uri.path()) {
+        return None;
+    }
+    let port = snap
+        .config
+        .listeners
+        .iter()
+        .find(|l| l.tls)
+        .map_or(443, |l| l.address.port());
+    let target = req.uri.path_and_query().map_or("/", |p| p.as_str());
+    Some(headers::https_location(&host_of(session), target, port))
+}
+
 #[async_trait]
 impl ProxyHttp for EdgeProxy {
     type CTX = RequestCtx;
@@ -58,6 +75,7 @@ impl ProxyHttp for EdgeProxy {
         if pipe::adopt(session, ctx) {
             return Ok(());
         }
+        headers::host_from_authority(session.req_header_mut());
         let snap = self.shared.load();
         let peer = session
             .client_addr()
@@ -89,6 +107,12 @@ impl ProxyHttp for EdgeProxy {
             return Ok(false);
         }
         let snap = ctx.snapshot.clone().unwrap_or_else(|| self.shared.load());
+        if let Some(why) = headers::bad_host(session.req_header()) {
+            log::debug!("400 for request {}: {why}", ctx.request_id);
+            session.set_keepalive(None);
+            respond::refuse(session, ctx, 400).await?;
+            return Ok(true);
+        }
         if access_checks::refuse_denied(session, ctx).await? {
             return Ok(true);
         }
@@ -98,6 +122,15 @@ impl ProxyHttp for EdgeProxy {
             Some(i) => {
                 let route = snap.routes[i].clone();
                 ctx.route = Some(route.clone());
+                if route.config.https_redirect && !terminated_tls(session) {
+                    if let Some(location) = https_redirect(session, &snap) {
+                        metrics::HTTPS_REDIRECTS
+                            .with_label_values(&[&route.config.name])
+                            .inc();
+                        respond::redirect(session, ctx, &location).await?;
+                        return Ok(true);
+                    }
+                }
                 if access_checks::after_route(session, ctx, &snap, &route).await? {
                     return Ok(true);
                 }
@@ -208,7 +241,7 @@ impl ProxyHttp for EdgeProxy {
 
     async fn response_filter(
         &self,
-        _s: &mut Session,
+        s: &mut Session,
         resp: &mut ResponseHeader,
         ctx: &mut RequestCtx,
     ) -> Result<()> {
@@ -218,6 +251,9 @@ impl ProxyHttp for EdgeProxy {
         }
         if let Some(route) = &ctx.route {
             headers::apply_response(resp, &route.config.response_headers);
+            if let Some(hsts) = route.config.hsts.as_deref().filter(|_| terminated_tls(s)) {
+                let _ = resp.insert_header("strict-transport-security", hsts);
+            }
         }
         Ok(())
     }

@@ -57,6 +57,21 @@ pub async fn not_found(session: &mut Session, ctx: &mut RequestCtx) -> Result<()
     .await
 }
 
+/// A permanent redirect (308: the method and body are kept) to `location`.
+pub async fn redirect(session: &mut Session, ctx: &mut RequestCtx, location: &str) -> Result<()> {
+    let body = format!("308 Permanent Redirect: {location}\n");
+    let extra = [("location", location.to_string())];
+    write_with(
+        session,
+        ctx,
+        308,
+        "text/plain; charset=utf-8",
+        Bytes::from(body),
+        &extra,
+    )
+    .await
+}
+
 /// Reason phrases for the statuses Rampart answers itself.
 fn reason(status: u16) -> &'static str {
     http::StatusCode::from_u16(status)

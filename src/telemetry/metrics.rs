@@ -98,6 +98,36 @@ pub static ACCESS_DENIED: Lazy<IntCounterVec> = Lazy::new(|| {
     .expect("metric registers once")
 });
 
+/// TLS handshakes refused by Rampart, by reason (`no_certificate`).
+pub static TLS_HANDSHAKE_FAILURES: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_tls_handshake_failures_total",
+        "TLS handshakes that failed on Rampart's side, by reason",
+        &["reason"]
+    )
+    .expect("metric registers once")
+});
+
+/// Not-after of each served certificate, by its first name.
+pub static TLS_CERT_EXPIRY: Lazy<IntGaugeVec> = Lazy::new(|| {
+    register_int_gauge_vec!(
+        "rampart_tls_certificate_expiry_timestamp_seconds",
+        "End of validity of each served certificate (Unix time), by its first name",
+        &["certificate"]
+    )
+    .expect("metric registers once")
+});
+
+/// Requests redirected from plain HTTP to HTTPS, by route.
+pub static HTTPS_REDIRECTS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_https_redirects_total",
+        "Plain-HTTP requests answered with a redirect to HTTPS, by route",
+        &["route"]
+    )
+    .expect("metric registers once")
+});
+
 /// Status class label of a status code.
 pub fn status_class(status: u16) -> &'static str {
     match status {
@@ -121,4 +151,7 @@ pub fn init() {
     Lazy::force(&WAF_REFUSALS);
     Lazy::force(&WAF_DETECTED);
     Lazy::force(&ACCESS_DENIED);
+    Lazy::force(&TLS_HANDSHAKE_FAILURES);
+    Lazy::force(&TLS_CERT_EXPIRY);
+    Lazy::force(&HTTPS_REDIRECTS);
 }

@@ -18,6 +18,8 @@ pub fn free_port() -> u16 {
 pub struct EdgeBuilder {
     body: String,
     server_extra: String,
+    files: Vec<(String, Vec<u8>)>,
+    tls: Option<String>,
 }
 
 /// Starts building an edge whose config has `body` (upstreams, routes, ...)
@@ -26,6 +28,8 @@ pub fn edge(body: &str) -> EdgeBuilder {
     EdgeBuilder {
         body: body.to_string(),
         server_extra: String::new(),
+        files: Vec::new(),
+        tls: None,
     }
 }
 
@@ -33,6 +37,19 @@ impl EdgeBuilder {
     /// Extra lines for the `server:` section (indented by the caller with two spaces).
     pub fn server(mut self, extra: &str) -> Self {
         self.server_extra = extra.to_string();
+        self
+    }
+
+    /// A file written into the edge's folder before it starts.
+    pub fn file(mut self, name: &str, contents: impl Into<Vec<u8>>) -> Self {
+        self.files.push((name.to_string(), contents.into()));
+        self
+    }
+
+    /// Adds a TLS listener (its address is `Edge::tls_addr`) with `extra`
+    /// lines for its listener entry (indented by four spaces).
+    pub fn tls(mut self, extra: &str) -> Self {
+        self.tls = Some(extra.to_string());
         self
     }
 
@@ -45,10 +62,18 @@ impl EdgeBuilder {
         for attempt in 1..=ATTEMPTS {
             let dir = tempfile::tempdir().unwrap().keep();
             let (port, mport) = (free_port(), free_port());
+            for (name, contents) in &self.files {
+                std::fs::write(dir.join(name), contents).unwrap();
+            }
             let mut e = Edge {
                 dir,
                 addr: SocketAddr::from(([127, 0, 0, 1], port)),
                 metrics: SocketAddr::from(([127, 0, 0, 1], mport)),
+                tls_addr: self
+                    .tls
+                    .as_ref()
+                    .map(|_| SocketAddr::from(([127, 0, 0, 1], free_port()))),
+                tls_extra: self.tls.clone().unwrap_or_default(),
                 children: Vec::new(),
                 server_extra: self.server_extra.clone(),
             };
@@ -83,6 +108,9 @@ pub struct Edge {
     pub dir: PathBuf,
     pub addr: SocketAddr,
     pub metrics: SocketAddr,
+    /// The TLS listener, when the builder asked for one.
+    pub tls_addr: Option<SocketAddr>,
+    tls_extra: String,
     children: Vec<Child>,
     server_extra: String,
 }
@@ -100,8 +128,12 @@ impl Edge {
         let body = body
             .replace("{DIR}", &d.to_string())
             .replace("{FILTERS}", concat!(env!("CARGO_MANIFEST_DIR"), "/filters"));
+        let tls = match self.tls_addr {
+            Some(a) => format!("  - address: {a}\n    tls: true\n{}", self.tls_extra),
+            None => String::new(),
+        };
         let yaml = format!(
-            "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\nmetrics:\n  address: {}\n{body}\n",
+            "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\n{tls}metrics:\n  address: {}\n{body}\n",
             self.server_extra, self.addr, self.metrics
         );
         std::fs::write(self.config_path(), yaml).unwrap();

@@ -2,6 +2,7 @@
 //! `rampart` binary on ephemeral ports, and a small raw HTTP/1.1 client.
 #![allow(dead_code, unused_imports, clippy::disallowed_types)]
 
+pub mod certs;
 pub mod client;
 pub mod edge;
 pub mod origin;
