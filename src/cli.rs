@@ -226,7 +226,25 @@ fn check(path: &Path) -> ExitCode {
 pub fn summary(cfg: &Config) -> String {
     let mut out = String::from("listeners:\n");
     for l in &cfg.listeners {
-        out += &format!("  {} ({} threads)\n", l.address, l.threads);
+        let proto = match (l.tls, l.h2, l.h2c) {
+            (true, true, _) => "https, h2 + http/1.1",
+            (true, false, _) => "https, http/1.1",
+            (false, _, true) => "http, h2c + http/1.1",
+            (false, _, false) => "http/1.1",
+        };
+        out += &format!("  {} ({proto}, {} threads)\n", l.address, l.threads);
+    }
+    if !cfg.tls.certificates.is_empty() {
+        out += "certificates:\n";
+        let now = crate::tls::unix_now();
+        for c in &cfg.tls.certificates {
+            out += &format!(
+                "  {} (issuer {}, {} days left)\n",
+                c.names.join(", "),
+                c.issuer,
+                c.seconds_left(now) / 86_400
+            );
+        }
     }
     if let Some(m) = cfg.metrics {
         out += &format!("metrics: {m} (/metrics, /healthz, /readyz)\n");

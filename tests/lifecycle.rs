@@ -276,21 +276,50 @@ fn reload_under_load_loses_nothing() {
 
 #[test]
 fn every_shipped_config_is_valid() {
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/conf")).unwrap() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/conf");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "yaml") {
-            let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
-                .arg("check")
-                .arg("-c")
-                .arg(&path)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                path.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            assert_checks(&path);
+            checked += 1;
         }
     }
+    // Examples run beside the files they name: a copy in a folder of its
+    // own, with a certificate made here for the HTTPS one.
+    let ca = support::certs::Ca::new();
+    for entry in std::fs::read_dir(format!("{root}/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap().replace(
+            "../../filters/",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/filters/"),
+        );
+        let (cert, key) = ca.leaf(&["localhost"]);
+        std::fs::write(dir.path().join("localhost.pem"), cert).unwrap();
+        std::fs::write(dir.path().join("localhost.key"), key).unwrap();
+        let copy = dir.path().join(path.file_name().unwrap());
+        std::fs::write(&copy, text).unwrap();
+        assert_checks(&copy);
+        checked += 1;
+    }
+    assert!(checked >= 2, "found {checked} configs");
+}
+
+fn assert_checks(path: &std::path::Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .arg("check")
+        .arg("-c")
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
