@@ -3,6 +3,7 @@
 //! checks, SIGHUP reload).
 
 use crate::config::Config;
+use crate::listener::{Guarded, Limits};
 use crate::proxy::EdgeProxy;
 use crate::snapshot::{Shared, Snapshot, SnapshotError};
 use crate::telemetry::{endpoint::Endpoint, metrics};
@@ -56,22 +57,22 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
         let proxy = EdgeProxy {
             shared: shared.clone(),
         };
-        let mut svc = pingora_proxy::http_proxy_service_with_name(
-            &server.configuration,
-            proxy,
-            &format!("proxy-{i}"),
-        );
+        let mut app = pingora_proxy::http_proxy(&server.configuration, proxy);
+        if l.h2c {
+            let mut opts = app.server_options.take().unwrap_or_default();
+            opts.h2c = true;
+            app.server_options = Some(opts);
+        }
+        let limits = Limits {
+            max_connections: l.max_connections,
+            header_timeout: l.header_timeout,
+        };
+        let guarded = Guarded::new(app, limits, &l.address.to_string());
+        let mut svc = Service::new(format!("proxy-{i}"), guarded);
         if l.tls {
             svc.add_tls_with_settings(&l.address.to_string(), None, tls_settings(&shared, l));
         } else {
             svc.add_tcp(&l.address.to_string());
-        }
-        if l.h2c {
-            if let Some(app) = svc.app_logic_mut() {
-                let mut opts = app.server_options.take().unwrap_or_default();
-                opts.h2c = true;
-                app.server_options = Some(opts);
-            }
         }
         svc.threads = Some(l.threads);
         server.add_service(svc);

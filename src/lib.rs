@@ -26,6 +26,7 @@
 //! | [`bootstrap`] | the Pingora `Server`: listeners, services, background services |
 //! | [`config`] | YAML → validated types (`file` as written, `model` checked, `validate` between them) |
 //! | [`snapshot`] | the runtime state compiled from a config, published in one `ArcSwap` |
+//! | [`listener`] | per-connection limits around Pingora's HTTP app: connection cap, request-head deadline |
 //! | [`proxy`] | `EdgeProxy: ProxyHttp`, thin phases that delegate |
 //! | [`route`] | `(host, path, method) → route`, pure matching |
 //! | [`access`] | who is asking: `ip/` (client, lists, geo), `ban/`, `ratelimit/`, `fleet/` (Redis), `bot/` (score, behaviour, challenge); entry points `early` and `after_route` |
@@ -42,6 +43,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod explain;
+pub mod listener;
 pub mod proxy;
 pub mod route;
 pub mod snapshot;

@@ -236,7 +236,17 @@ pub struct ListenerSection {
     /// Accept HTTP/2 with prior knowledge on a plain listener (default false).
     #[serde(default)]
     pub h2c: bool,
+    /// Concurrent connections admitted (default [`DEFAULT_MAX_CONNECTIONS`]).
+    pub max_connections: Option<usize>,
+    /// Total time for one HTTP/1 request head (default [`DEFAULT_HEADER_TIMEOUT`]).
+    #[serde(default, with = "opt_duration")]
+    pub header_timeout: Option<Duration>,
 }
+
+/// Default cap on a listener's concurrent connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Default total time for a request head (nginx's `client_header_timeout`).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `metrics:` listener.
 #[derive(Debug, Deserialize)]

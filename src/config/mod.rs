@@ -110,6 +110,8 @@ fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
                     tls: false,
                     h2: None,
                     h2c: false,
+                    max_connections: None,
+                    header_timeout: None,
                 }),
             }
         }

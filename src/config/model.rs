@@ -84,6 +84,10 @@ pub struct Listener {
     pub h2: bool,
     /// Accepts HTTP/2 with prior knowledge (plain listeners).
     pub h2c: bool,
+    /// Concurrent connections admitted.
+    pub max_connections: usize,
+    /// Total time for one HTTP/1 request head.
+    pub header_timeout: Duration,
 }
 
 /// Backend selection algorithm.

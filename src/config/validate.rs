@@ -182,6 +182,15 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                     "`h2` is negotiated by TLS; a plain listener takes `h2c`",
                 );
             }
+            if l.max_connections == Some(0) {
+                return err(
+                    format!("listeners[{i}].max_connections"),
+                    "must be at least 1",
+                );
+            }
+            if l.header_timeout.is_some_and(|t| t.is_zero()) {
+                return err(format!("listeners[{i}].header_timeout"), "must be above 0");
+            }
             match l.threads {
                 Some(0) => err(format!("listeners[{i}].threads"), "must be at least 1"),
                 t => Ok(Listener {
@@ -190,6 +199,8 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                     tls: l.tls,
                     h2: l.tls && l.h2.unwrap_or(true),
                     h2c: l.h2c,
+                    max_connections: l.max_connections.unwrap_or(file::DEFAULT_MAX_CONNECTIONS),
+                    header_timeout: l.header_timeout.unwrap_or(file::DEFAULT_HEADER_TIMEOUT),
                 }),
             }
         })

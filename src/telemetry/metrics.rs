@@ -128,6 +128,26 @@ pub static HTTPS_REDIRECTS: Lazy<IntCounterVec> = Lazy::new(|| {
     .expect("metric registers once")
 });
 
+/// Open client connections, by listener address.
+pub static CONNECTIONS_ACTIVE: Lazy<IntGaugeVec> = Lazy::new(|| {
+    register_int_gauge_vec!(
+        "rampart_connections_active",
+        "Client connections open, by listener",
+        &["listener"]
+    )
+    .expect("metric registers once")
+});
+
+/// Connections closed at once because the listener was full.
+pub static CONNECTIONS_REFUSED: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_connections_refused_total",
+        "Client connections closed on accept because the listener had max_connections open",
+        &["listener"]
+    )
+    .expect("metric registers once")
+});
+
 /// Status class label of a status code.
 pub fn status_class(status: u16) -> &'static str {
     match status {
@@ -154,4 +174,6 @@ pub fn init() {
     Lazy::force(&TLS_HANDSHAKE_FAILURES);
     Lazy::force(&TLS_CERT_EXPIRY);
     Lazy::force(&HTTPS_REDIRECTS);
+    Lazy::force(&CONNECTIONS_ACTIVE);
+    Lazy::force(&CONNECTIONS_REFUSED);
 }

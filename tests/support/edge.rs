@@ -20,6 +20,7 @@ pub struct EdgeBuilder {
     server_extra: String,
     files: Vec<(String, Vec<u8>)>,
     tls: Option<String>,
+    listener: String,
 }
 
 /// Starts building an edge whose config has `body` (upstreams, routes, ...)
@@ -30,6 +31,7 @@ pub fn edge(body: &str) -> EdgeBuilder {
         server_extra: String::new(),
         files: Vec::new(),
         tls: None,
+        listener: String::new(),
     }
 }
 
@@ -37,6 +39,12 @@ impl EdgeBuilder {
     /// Extra lines for the `server:` section (indented by the caller with two spaces).
     pub fn server(mut self, extra: &str) -> Self {
         self.server_extra = extra.to_string();
+        self
+    }
+
+    /// Extra lines for the plain listener's entry (indented by four spaces).
+    pub fn listener(mut self, extra: &str) -> Self {
+        self.listener = extra.to_string();
         self
     }
 
@@ -74,6 +82,7 @@ impl EdgeBuilder {
                     .as_ref()
                     .map(|_| SocketAddr::from(([127, 0, 0, 1], free_port()))),
                 tls_extra: self.tls.clone().unwrap_or_default(),
+                listener_extra: self.listener.clone(),
                 children: Vec::new(),
                 server_extra: self.server_extra.clone(),
             };
@@ -111,6 +120,7 @@ pub struct Edge {
     /// The TLS listener, when the builder asked for one.
     pub tls_addr: Option<SocketAddr>,
     tls_extra: String,
+    listener_extra: String,
     children: Vec<Child>,
     server_extra: String,
 }
@@ -133,8 +143,8 @@ impl Edge {
             None => String::new(),
         };
         let yaml = format!(
-            "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\n{tls}metrics:\n  address: {}\n{body}\n",
-            self.server_extra, self.addr, self.metrics
+            "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\n{}{tls}metrics:\n  address: {}\n{body}\n",
+            self.server_extra, self.addr, self.listener_extra, self.metrics
         );
         std::fs::write(self.config_path(), yaml).unwrap();
     }
