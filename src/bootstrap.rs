@@ -56,13 +56,13 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     for (i, l) in listeners.iter().enumerate() {
         let proxy = EdgeProxy {
             shared: shared.clone(),
+            keepalive_secs: l.keepalive_timeout.as_secs(),
         };
         let mut app = pingora_proxy::http_proxy(&server.configuration, proxy);
-        if l.h2c {
-            let mut opts = app.server_options.take().unwrap_or_default();
-            opts.h2c = true;
-            app.server_options = Some(opts);
-        }
+        let mut opts = app.server_options.take().unwrap_or_default();
+        opts.h2c = l.h2c;
+        opts.h2_idle_timeout = Some(l.keepalive_timeout);
+        app.server_options = Some(opts);
         let limits = Limits {
             max_connections: l.max_connections,
             header_timeout: l.header_timeout,

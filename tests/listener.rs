@@ -94,6 +94,34 @@ fn idle_keepalive_and_a_slow_body_after_continue_are_not_cut_off() {
 }
 
 #[test]
+fn an_idle_keepalive_connection_is_closed_after_keepalive_timeout() {
+    let o = origin().spawn();
+    let e = edge(&body(&o))
+        .listener("    keepalive_timeout: 1s\n")
+        .spawn();
+    let mut c = Conn::open(e.addr).unwrap();
+    assert_eq!(
+        c.raw(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap().status,
+        200
+    );
+    let mut s = TcpStream::connect(e.addr).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    let mut buf = [0u8; 4096];
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    assert!(s.read(&mut buf).unwrap() > 0);
+    let start = Instant::now();
+    assert!(
+        closed_within(&mut s, Duration::from_secs(5)),
+        "idle connection kept"
+    );
+    let idle = start.elapsed();
+    assert!(
+        idle >= Duration::from_millis(800) && idle < Duration::from_secs(4),
+        "{idle:?}"
+    );
+}
+
+#[test]
 fn the_connection_cap_refuses_the_next_connection_and_counts_it() {
     let o = origin().spawn();
     let e = edge(&body(&o)).listener("    max_connections: 2\n").spawn();

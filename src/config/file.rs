@@ -241,7 +241,14 @@ pub struct ListenerSection {
     /// Total time for one HTTP/1 request head (default [`DEFAULT_HEADER_TIMEOUT`]).
     #[serde(default, with = "opt_duration")]
     pub header_timeout: Option<Duration>,
+    /// How long an idle keep-alive connection waits for its next request
+    /// (default [`DEFAULT_KEEPALIVE_TIMEOUT`]).
+    #[serde(default, with = "opt_duration")]
+    pub keepalive_timeout: Option<Duration>,
 }
+
+/// Default idle time of a keep-alive connection (nginx's `keepalive_timeout`).
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Default cap on a listener's concurrent connections.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;

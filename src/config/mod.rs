@@ -112,6 +112,7 @@ fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
                     h2c: false,
                     max_connections: None,
                     header_timeout: None,
+                    keepalive_timeout: None,
                 }),
             }
         }

@@ -88,6 +88,8 @@ pub struct Listener {
     pub max_connections: usize,
     /// Total time for one HTTP/1 request head.
     pub header_timeout: Duration,
+    /// Idle time of a keep-alive connection before it is closed.
+    pub keepalive_timeout: Duration,
 }
 
 /// Backend selection algorithm.

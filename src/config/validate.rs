@@ -191,6 +191,12 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
             if l.header_timeout.is_some_and(|t| t.is_zero()) {
                 return err(format!("listeners[{i}].header_timeout"), "must be above 0");
             }
+            if l.keepalive_timeout.is_some_and(|t| t.as_secs() == 0) {
+                return err(
+                    format!("listeners[{i}].keepalive_timeout"),
+                    "must be at least 1s",
+                );
+            }
             match l.threads {
                 Some(0) => err(format!("listeners[{i}].threads"), "must be at least 1"),
                 t => Ok(Listener {
@@ -201,6 +207,9 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                     h2c: l.h2c,
                     max_connections: l.max_connections.unwrap_or(file::DEFAULT_MAX_CONNECTIONS),
                     header_timeout: l.header_timeout.unwrap_or(file::DEFAULT_HEADER_TIMEOUT),
+                    keepalive_timeout: l
+                        .keepalive_timeout
+                        .unwrap_or(file::DEFAULT_KEEPALIVE_TIMEOUT),
                 }),
             }
         })

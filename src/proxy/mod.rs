@@ -24,6 +24,9 @@ use std::sync::Arc;
 pub struct EdgeProxy {
     /// The published snapshot.
     pub shared: Arc<Shared>,
+    /// Idle seconds of a keep-alive connection on this listener (Pingora
+    /// would otherwise keep an HTTP/1.1 connection open forever).
+    pub keepalive_secs: u64,
 }
 
 fn host_of(session: &Session) -> String {
@@ -76,6 +79,13 @@ impl ProxyHttp for EdgeProxy {
             return Ok(());
         }
         headers::host_from_authority(session.req_header_mut());
+        // 0 is Pingora's "forever"; None is no keep-alive (kept).
+        if session
+            .get_keepalive()
+            .is_some_and(|t| t == 0 || t > self.keepalive_secs)
+        {
+            session.set_keepalive(Some(self.keepalive_secs));
+        }
         let snap = self.shared.load();
         let peer = session
             .client_addr()
