@@ -7,6 +7,7 @@ pub use crate::waf::engine::memo::Value;
 pub mod cmdi;
 pub mod crlf;
 pub mod file_inclusion;
+mod finding;
 pub mod java;
 pub mod jndi;
 pub mod ldap;
@@ -21,6 +22,7 @@ pub mod ssti;
 pub mod xss;
 pub mod xxe;
 
+pub use finding::{Finding, Hit, Level, Signal};
 use norm::Norm;
 use std::collections::HashMap;
 
@@ -200,27 +202,6 @@ pub(crate) fn word_map(lists: &[(&[&'static str], char)]) -> WordMap {
     m
 }
 
-/// One detection.
-#[derive(Clone, Debug)]
-pub struct Hit {
-    /// Which detector fired.
-    pub detector: Detector,
-    /// 1 = confident enough for paranoia level 1; 2..4 weaker signals.
-    pub level: u8,
-    /// A short, static explanation.
-    pub reason: &'static str,
-    /// The (normalised) part of the input that matched, truncated.
-    pub evidence: String,
-}
-
-/// What a detector function returns before it is stamped with its detector.
-pub(crate) type Finding = (u8, &'static str, String);
-
-/// Evidence text: a bounded slice of `s` around nothing in particular.
-pub(crate) fn evidence(s: &str) -> String {
-    s.chars().take(120).collect()
-}
-
 fn run_norm(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Hit> {
     let f = run_one(detector, n, ctx).or_else(|| {
         let alt = n.alt.as_deref()?;
@@ -235,12 +216,7 @@ fn run_norm(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Hit> {
                 .find_map(|v| run_one(detector, &Norm::new(v), ctx))
         })
     });
-    f.map(|(level, reason, evidence)| Hit {
-        detector,
-        level,
-        reason,
-        evidence,
-    })
+    f.map(|f| Hit::new(detector, f))
 }
 
 fn run_one(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Finding> {
@@ -414,14 +390,14 @@ mod tests {
         let hits = scan("q=1 union select pass,2 from users", InputContext::BodyName);
         assert!(hits
             .iter()
-            .any(|h| h.detector == Detector::Sqli && h.level == 1));
+            .any(|h| h.detector == Detector::Sqli && h.level == Level::Pl1));
         let hits = scan(
             "https://example.org/p?x=%3Cscript%3Ego()%3C/script%3E",
             InputContext::Referer,
         );
         assert!(hits
             .iter()
-            .any(|h| h.detector == Detector::Xss && h.level == 1));
+            .any(|h| h.detector == Detector::Xss && h.level == Level::Pl1));
         assert!(scan("https://example.org/p?q=shoes", InputContext::Referer).is_empty());
         assert!(run(Detector::Sqli, "sort=name", InputContext::QueryName).is_none());
     }
@@ -469,7 +445,7 @@ mod tests {
             assert!(
                 scan(s, InputContext::QueryValue)
                     .iter()
-                    .all(|h| h.level > 1),
+                    .all(|h| h.level > Level::Pl1),
                 "{s}"
             );
         }

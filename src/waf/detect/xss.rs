@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 
 const LOADING_TAGS: &[&str] = &[
     "script", "iframe", "frame", "frameset", "object", "embed", "applet", "portal", "import",
@@ -83,11 +83,15 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     // A parameter name never holds `onload=`: such a name is an attribute
     // written into the page.
     if ctx.is_name() && s.contains('=') && handler_re().is_match(s) {
-        return Some((1, "event handler in a parameter name", evidence(&n.text)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "event handler in a parameter name",
+            &n.text,
+        ));
     }
     if s.contains('<') && (s.contains(' ') || s.contains("<\t")) {
         if let Some(r) = spaced_tag(s) {
-            return Some((r.0, r.1, evidence(&n.text)));
+            return Some(r.finding(&n.text));
         }
     }
     if cannot_match(s) {
@@ -103,18 +107,18 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         uri_scheme(s),
         global_call_re()
             .is_match(&uncommented)
-            .then_some((1, "obfuscated JavaScript call")),
-        jsfuck(s).then_some((1, "JSFuck-style JavaScript")),
+            .then_some(Signal::new(Level::Pl1, "obfuscated JavaScript call")),
+        jsfuck(s).then_some(Signal::new(Level::Pl1, "JSFuck-style JavaScript")),
         bare_handler_re()
             .is_match(s)
-            .then_some((1, "event handler with code")),
+            .then_some(Signal::new(Level::Pl1, "event handler with code")),
         js_break(&uncommented),
         css(s),
         dom_code(&uncommented),
         attribute_breakout(s),
     ];
-    let found = checks.into_iter().flatten().min_by_key(|c| c.0);
-    found.map(|(l, why)| (l, why, evidence(&n.text)))
+    let found = checks.into_iter().flatten().min_by_key(|c| c.level);
+    found.map(|sig| sig.finding(&n.text))
 }
 
 /// True when no check of `detect` can fire: tags need `<`, URIs and CSS `:`
@@ -178,21 +182,21 @@ fn strip_js_comments(s: &str) -> String {
     out
 }
 
-fn tags(s: &str) -> Option<(u8, &'static str)> {
+fn tags(s: &str) -> Option<Signal> {
     if !s.contains('<') {
         return None;
     }
-    let mut best: Option<(u8, &'static str)> = None;
+    let mut best: Option<Signal> = None;
     if let Some(first) = tag_re().find(s) {
         if handler_re().is_match(&s[first.start()..]) {
-            return Some((1, "event handler after a tag"));
+            return Some(Signal::new(Level::Pl1, "event handler after a tag"));
         }
     }
     for c in tag_re().captures_iter(s) {
         let (close, name, attrs) = (&c[1], &c[2], &c[3]);
         let r = one_tag(close == "/", name, attrs, !c[4].is_empty());
         if let Some(r) = r {
-            if r.0 == 1 {
+            if r.level == Level::Pl1 {
                 return Some(r);
             }
             best = best.or(Some(r));
@@ -201,29 +205,33 @@ fn tags(s: &str) -> Option<(u8, &'static str)> {
     best
 }
 
-fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'static str)> {
+fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<Signal> {
     let name = name.rsplit(':').next().unwrap_or(name);
     if close {
         return (name == "script" || name == "style" || name == "textarea" || name == "title")
-            .then_some((
-                if name == "script" { 1 } else { 2 },
+            .then_some(Signal::new(
+                if name == "script" {
+                    Level::Pl1
+                } else {
+                    Level::Pl2
+                },
                 "closing tag breaking out of a raw-text element",
             ));
     }
     if handler_re().is_match(attrs) {
-        return Some((1, "event handler attribute"));
+        return Some(Signal::new(Level::Pl1, "event handler attribute"));
     }
     if attrs_have_bad_uri(attrs) {
-        return Some((1, "dangerous URI in attribute"));
+        return Some(Signal::new(Level::Pl1, "dangerous URI in attribute"));
     }
     if attrs.contains("expression(")
         || attrs.contains("-moz-binding")
         || attrs.contains("behavior:")
     {
-        return Some((1, "CSS expression in attribute"));
+        return Some(Signal::new(Level::Pl1, "CSS expression in attribute"));
     }
     if LOADING_TAGS.contains(&name) && (closed || attrs.contains('=')) {
-        return Some((1, "tag that runs or loads content"));
+        return Some(Signal::new(Level::Pl1, "tag that runs or loads content"));
     }
     if WEAK_TAGS.contains(&name) {
         let lvl = if name == "base" && attrs.contains("href")
@@ -234,11 +242,11 @@ fn one_tag(close: bool, name: &str, attrs: &str, closed: bool) -> Option<(u8, &'
             || name == "link" && attrs.contains("href") && closed
             || matches!(name, "svg" | "math" | "xss" | "style") && closed
         {
-            1
+            Level::Pl1
         } else {
-            2
+            Level::Pl2
         };
-        return Some((lvl, "tag that can change the page"));
+        return Some(Signal::new(lvl, "tag that can change the page"));
     }
     None
 }
@@ -280,7 +288,7 @@ fn uri_at_value_start(sq: &str, scheme: &str) -> bool {
         .any(|(i, _)| i == 0 || sq[..i].ends_with(['=', '"', '\'', '(', '`']))
 }
 
-fn uri_scheme(s: &str) -> Option<(u8, &'static str)> {
+fn uri_scheme(s: &str) -> Option<Signal> {
     let sq = squeeze(s);
     let t = sq.trim_start_matches(['"', '\'', '`', '(', '[', '=']);
     let colon = t.find(':').unwrap_or(0);
@@ -294,7 +302,7 @@ fn uri_scheme(s: &str) -> Option<(u8, &'static str)> {
     let code = !benign && t[colon..].contains(['(', '`', '=', '[', '{', ';', '<', '\\'])
         || !t.starts_with("javascript:") && !t.starts_with("vbscript:");
     if is_bad_uri(t) && t.len() > colon + 1 && code {
-        return Some((1, "script URI"));
+        return Some(Signal::new(Level::Pl1, "script URI"));
     }
     // `ja&tab;vascript:`, `java script:`: a script scheme whose name is broken
     // by whitespace or control characters, which browsers drop.
@@ -302,15 +310,15 @@ fn uri_scheme(s: &str) -> Option<(u8, &'static str)> {
         .iter()
         .any(|p| !s.contains(p) && uri_at_value_start(&sq, p))
     {
-        return Some((1, "script URI with a split scheme"));
+        return Some(Signal::new(Level::Pl1, "script URI with a split scheme"));
     }
     if is_bad_uri_anywhere(&sq) {
-        return Some((2, "script URI inside text"));
+        return Some(Signal::new(Level::Pl2, "script URI inside text"));
     }
     None
 }
 
-fn js_break(s: &str) -> Option<(u8, &'static str)> {
+fn js_break(s: &str) -> Option<Signal> {
     let m = sink_re().find(s)?;
     let lead = m.as_str().chars().next().map_or(0, char::len_utf8);
     let before = s[..m.start() + lead].trim_end();
@@ -326,7 +334,7 @@ fn js_break(s: &str) -> Option<(u8, &'static str)> {
         .chars()
         .last();
     if m.as_str().contains("document") {
-        return Some((1, "document property access"));
+        return Some(Signal::new(Level::Pl1, "document property access"));
     }
     let prefix_ok = before.len() <= 1
         || prev.is_some_and(|c| !c.is_alphanumeric())
@@ -342,14 +350,17 @@ fn js_break(s: &str) -> Option<(u8, &'static str)> {
         .next()
         .is_some_and(|c| c != ' ');
     if prefix_ok && (called || m.as_str().contains('(')) {
-        return Some((1, "JavaScript sink after a context break"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "JavaScript sink after a context break",
+        ));
     }
-    Some((2, "JavaScript sink"))
+    Some(Signal::new(Level::Pl2, "JavaScript sink"))
 }
 
 /// `<s c r i p t`, `<f o r m`: a tag name spelled with spaces between its
 /// letters, the shape of filter-evasion probes.
-fn spaced_tag(s: &str) -> Option<(u8, &'static str)> {
+fn spaced_tag(s: &str) -> Option<Signal> {
     const NAMES: &[&str] = &[
         "script", "iframe", "form", "dialog", "object", "embed", "frame", "frameset", "svg", "img",
         "image", "body", "input", "style", "video", "audio", "marquee", "details", "button",
@@ -377,7 +388,7 @@ fn spaced_tag(s: &str) -> Option<(u8, &'static str)> {
             && NAMES.contains(&letters.as_str())
             && !rest.starts_with(letters.as_str())
         {
-            return Some((1, "tag name spelled out with spaces"));
+            return Some(Signal::new(Level::Pl1, "tag name spelled out with spaces"));
         }
     }
     None
@@ -386,7 +397,7 @@ fn spaced_tag(s: &str) -> Option<(u8, &'static str)> {
 /// Script that reaches into the page (`window.location`, `document.body.
 /// appendChild(...)`, `document.querySelector(...)`) at the start of the value
 /// or right after a quote or tag end: injected, not quoted source code.
-fn dom_code(s: &str) -> Option<(u8, &'static str)> {
+fn dom_code(s: &str) -> Option<Signal> {
     if !s.contains("document") && !s.contains("window") {
         return None;
     }
@@ -395,22 +406,25 @@ fn dom_code(s: &str) -> Option<(u8, &'static str)> {
         &R,
         r#"(?:^\s*|["'`>]\s*;?\s*)(?:window\.location\b|(?:window|document)\.(?:location|cookie|domain)\s*(?:=|\.|\[)|document\.(?:body|head|documentelement|queryselector(?:all)?|getelementby[a-z]+|createelement|forms|scripts)\s*[.(\[])"#,
     );
-    re.is_match(s).then_some((1, "script access to the page"))
+    re.is_match(s)
+        .then_some(Signal::new(Level::Pl1, "script access to the page"))
 }
 
 /// `"onmouseover=...`, `'formaction=`: a quote that closes an attribute
 /// value, then a new attribute that runs script.
-fn attribute_breakout(s: &str) -> Option<(u8, &'static str)> {
+fn attribute_breakout(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = super::static_regex(
         &R,
         r#"^\s*[a-z0-9]*["'`]\s*/?\s*(?:on[a-z]{3,}|formaction|srcdoc)\s*="#,
     );
-    re.is_match(s)
-        .then_some((1, "attribute injected after a closing quote"))
+    re.is_match(s).then_some(Signal::new(
+        Level::Pl1,
+        "attribute injected after a closing quote",
+    ))
 }
 
-fn css(s: &str) -> Option<(u8, &'static str)> {
+fn css(s: &str) -> Option<Signal> {
     let sq = squeeze(s);
     if sq.contains(":expression(")
         || sq.contains("-moz-binding:url")
@@ -418,7 +432,7 @@ fn css(s: &str) -> Option<(u8, &'static str)> {
         || sq.contains("url(javascript")
         || sq.contains("url(vbscript")
     {
-        return Some((1, "CSS expression"));
+        return Some(Signal::new(Level::Pl1, "CSS expression"));
     }
     None
 }
@@ -427,8 +441,8 @@ fn css(s: &str) -> Option<(u8, &'static str)> {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -493,7 +507,7 @@ mod tests {
             "x<s c r i p t",
             "<i f r a m e src=x",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -518,7 +532,7 @@ mod tests {
             "if a < b c d then",
             "score < f o o",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 }

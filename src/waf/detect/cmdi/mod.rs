@@ -9,7 +9,7 @@ pub mod shell;
 pub mod words;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 use shell::{deobfuscate, obfuscated, special};
 use words::{CLEAR, ENGLISHY, SHELLS, WORDY};
 
@@ -23,7 +23,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         &n.lower
     };
     if let Some(r) = expansion_only(n.lower.trim()) {
-        return Some((r.0, r.1, evidence(&n.lower)));
+        return Some(r.finding(&n.lower));
     }
     let s = deobfuscate(lower);
     // `special` is pure: on the same text the second call repeats the first.
@@ -32,11 +32,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         .or_else(|| positions(&s, ctx));
     // A weak hit, or a known binary once the obfuscation is undone
     // (`wh$$oami`), is confident when the value needed obfuscation.
-    let weak = r.map_or_else(|| obfuscated_word(&s), |r| r.0 == 2);
+    let weak = r.map_or_else(|| obfuscated_word(&s), |r| r.level == Level::Pl2);
     if weak && obfuscated(&n.lower) {
-        r = Some((1, "obfuscated command"));
+        r = Some(Signal::new(Level::Pl1, "obfuscated command"));
     }
-    r.map(|(l, why)| (l, why, evidence(&s)))
+    r.map(|sig| sig.finding(&s))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -48,13 +48,13 @@ enum Pos {
     Subst(bool),
 }
 
-fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn positions(s: &str, ctx: InputContext) -> Option<Signal> {
     let b = s.as_bytes();
-    let mut best: Option<(u8, &'static str)> = None;
+    let mut best: Option<Signal> = None;
     let mut i = 0;
-    let consider = |at: usize, pos: Pos, best: &mut Option<(u8, &'static str)>| {
+    let consider = |at: usize, pos: Pos, best: &mut Option<Signal>| {
         if let Some(r) = judge_at(&s[at..], pos, ctx) {
-            if best.is_none_or(|b| r.0 < b.0) {
+            if best.is_none_or(|b| r.level < b.level) {
                 *best = Some(r);
             }
         }
@@ -86,18 +86,21 @@ fn positions(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
             consider(i, p, &mut best);
             let chained = matches!(b[i - 1], b';' | b'&');
             known += usize::from(chained && command_word(&s[i..]).is_some());
-            if known >= 2 && chained && best.is_none_or(|b| b.0 > 1) {
-                best = Some((1, "chain of shell commands"));
+            if known >= 2 && chained && best.is_none_or(|b| b.level > Level::Pl1) {
+                best = Some(Signal::new(Level::Pl1, "chain of shell commands"));
             }
             if i <= 2
                 && matches!(p, Pos::Sep(true))
                 && (flag_shape(&s[i..]) || lone_word(&s[i..]))
-                && best.is_none_or(|b| b.0 > 1)
+                && best.is_none_or(|b| b.level > Level::Pl1)
             {
-                best = Some((1, "command line after a leading separator"));
+                best = Some(Signal::new(
+                    Level::Pl1,
+                    "command line after a leading separator",
+                ));
             }
         }
-        if best.is_some_and(|b| b.0 == 1) {
+        if best.is_some_and(|b| b.level == Level::Pl1) {
             break;
         }
     }
@@ -161,15 +164,18 @@ fn sqlite_dot_command(rest: &str) -> bool {
     }
 }
 
-fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<Signal> {
     let mut rest = rest.trim_start_matches(|c: char| {
         c.is_whitespace() || matches!(c, '(' | '{' | '"' | '\'' | '!')
     });
     if matches!(pos, Pos::Sep(true)) && var_run(rest) {
-        return Some((1, "variable run as a command"));
+        return Some(Signal::new(Level::Pl1, "variable run as a command"));
     }
     if matches!(pos, Pos::Sep(_)) && sqlite_dot_command(rest) {
-        return Some((1, "SQLite shell command after a separator"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "SQLite shell command after a separator",
+        ));
     }
     if pos == Pos::Start && ctx != InputContext::Path {
         if let Some(hit) = start_shapes(rest) {
@@ -218,51 +224,57 @@ fn judge_at(rest: &str, pos: Pos, ctx: InputContext) -> Option<(u8, &'static str
     let englishy = ENGLISHY.contains(&name);
     match pos {
         Pos::Subst(strong) if clear || shelly || strong && wordy => {
-            Some((1, "command substitution"))
+            Some(Signal::new(Level::Pl1, "command substitution"))
         }
         Pos::Sep(strong)
             if clear && (shelly || at_end || strong && !englishy && arg_plain(arg)) =>
         {
-            Some((1, "command after a shell separator"))
+            Some(Signal::new(Level::Pl1, "command after a shell separator"))
         }
-        Pos::Sep(_) if wordy && shelly => Some((1, "command after a shell separator")),
-        Pos::Sep(_) if had_path => Some((1, "command path after a separator")),
+        Pos::Sep(_) if wordy && shelly => {
+            Some(Signal::new(Level::Pl1, "command after a shell separator"))
+        }
+        Pos::Sep(_) if had_path => Some(Signal::new(Level::Pl1, "command path after a separator")),
         Pos::Start if had_path && (clear || shelly) && ctx != InputContext::Path => {
-            Some((1, "command path"))
+            Some(Signal::new(Level::Pl1, "command path"))
         }
         // A User-Agent or Referer is a product token or a URL, never a
         // command line.
         Pos::Start
             if ctx.is_header() && clear && (shelly || !englishy && (at_end || arg_plain(arg))) =>
         {
-            Some((1, "command line in a header"))
+            Some(Signal::new(Level::Pl1, "command line in a header"))
         }
-        Pos::Start if clear && long_flag(arg) => Some((1, "command line with a long option")),
-        Pos::Start if clear && !englishy && flag_within(arg, 3) => Some((1, "command line")),
+        Pos::Start if clear && long_flag(arg) => {
+            Some(Signal::new(Level::Pl1, "command line with a long option"))
+        }
+        Pos::Start if clear && !englishy && flag_within(arg, 3) => {
+            Some(Signal::new(Level::Pl1, "command line"))
+        }
         Pos::Start if clear && englishy && system_path_arg(arg) => {
-            Some((1, "command on a system path"))
+            Some(Signal::new(Level::Pl1, "command on a system path"))
         }
         Pos::Start
             if clear && SHELLS.contains(&name) && arg.starts_with("-c")
                 || name == "nc" && arg.contains("-e") =>
         {
-            Some((1, "interpreter invocation"))
+            Some(Signal::new(Level::Pl1, "interpreter invocation"))
         }
-        Pos::Start if clear && shelly && !englishy => Some((1, "command line")),
+        Pos::Start if clear && shelly && !englishy => Some(Signal::new(Level::Pl1, "command line")),
         Pos::Start if wordy && shelly && shelly_arg(after_first(arg), name) => {
-            Some((1, "command line"))
+            Some(Signal::new(Level::Pl1, "command line"))
         }
         Pos::Start if clear && one_line_command(rest) => {
-            Some((1, "command line ended by a newline"))
+            Some(Signal::new(Level::Pl1, "command line ended by a newline"))
         }
-        Pos::Start if clear && shelly => Some((2, "command line")),
+        Pos::Start if clear && shelly => Some(Signal::new(Level::Pl2, "command line")),
         _ => None,
     }
 }
 
 /// A value that is nothing but shell expansions: directory-stack entries
 /// (`~+2`, `~-1`) or history references (`!-1!-2`).
-fn expansion_only(s: &str) -> Option<(u8, &'static str)> {
+fn expansion_only(s: &str) -> Option<Signal> {
     let b = s.as_bytes();
     let dirstack = b.len() >= 3
         && b.len() <= 5
@@ -276,11 +288,11 @@ fn expansion_only(s: &str) -> Option<(u8, &'static str)> {
             let p = p.strip_prefix('-').unwrap_or(p);
             !p.is_empty() && p.len() <= 4 && p.bytes().all(|c| c.is_ascii_digit())
         });
-    (dirstack || history).then_some((1, "shell expansion alone"))
+    (dirstack || history).then_some(Signal::new(Level::Pl1, "shell expansion alone"))
 }
 
 /// `flock -u / whoami`: a wrapper, its options, then a known binary.
-fn wrapped_command(rest: &str) -> Option<(u8, &'static str)> {
+fn wrapped_command(rest: &str) -> Option<Signal> {
     let mut words = rest.split_whitespace();
     let first = words.next()?;
     if !OPTION_WRAPPERS.contains(&first) {
@@ -289,7 +301,7 @@ fn wrapped_command(rest: &str) -> Option<(u8, &'static str)> {
     for w in words.take(6) {
         let (_, name) = split_path(w);
         if is_clear(name) && !ENGLISHY.contains(&name) {
-            return Some((1, "command run through a wrapper"));
+            return Some(Signal::new(Level::Pl1, "command run through a wrapper"));
         }
         // Only the wrapper's options and their values may come between.
         let option = w.starts_with(['-', '+', '/'])
@@ -328,7 +340,7 @@ fn var_run(rest: &str) -> bool {
 
 /// Whole-value shapes that only a shell reads: `alias x=...`, a package-manager install, a binary in a
 /// `bin/` directory.
-fn start_shapes(rest: &str) -> Option<(u8, &'static str)> {
+fn start_shapes(rest: &str) -> Option<Signal> {
     let mut words = rest.split_whitespace();
     let first = words.next()?;
     let second = words.next().unwrap_or("");
@@ -344,7 +356,7 @@ fn start_shapes(rest: &str) -> Option<(u8, &'static str)> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         {
-            return Some((1, "shell alias definition"));
+            return Some(Signal::new(Level::Pl1, "shell alias definition"));
         }
     }
     const INSTALLERS: &[&str] = &[
@@ -355,7 +367,7 @@ fn start_shapes(rest: &str) -> Option<(u8, &'static str)> {
         && matches!(second, "install" | "uninstall" | "remove" | "add" | "i")
         && rest.split_whitespace().count() <= 6
     {
-        return Some((1, "package installation command"));
+        return Some(Signal::new(Level::Pl1, "package installation command"));
     }
     let (dir, _) = first.rsplit_once('/')?;
     let dir = dir.trim_start_matches(['"', '\'']);
@@ -366,7 +378,7 @@ fn start_shapes(rest: &str) -> Option<(u8, &'static str)> {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
-    .then_some((1, "binary in a bin directory"))
+    .then_some(Signal::new(Level::Pl1, "binary in a bin directory"))
 }
 
 /// The arguments after the first one.
@@ -527,8 +539,8 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -568,7 +580,7 @@ mod tests {
             "0;.\\\"sh whoami",
             "9;\n.tables",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -589,7 +601,7 @@ mod tests {
             "scripts; .sh files run anywhere",
             "see the docs; .tables are below",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -621,16 +633,16 @@ mod tests {
             "~+3",
             "!-2!-3",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
-        let header = |s: &str| detect(&Norm::new(s), InputContext::UserAgent).map(|f| f.0);
+        let header = |s: &str| detect(&Norm::new(s), InputContext::UserAgent).map(|f| f.level);
         for s in [
             "nmap -sV 192.0.2.4",
             "cat /etc/shadow",
             "visudo",
             "kubectl get pods",
         ] {
-            assert_eq!(header(s), Some(1), "{s}");
+            assert_eq!(header(s), Some(Level::Pl1), "{s}");
         }
         for s in [
             "Mozilla/5.0 (X11; Linux x86_64)",
@@ -665,7 +677,7 @@ mod tests {
             "!1",
             "done; mysql> grant all on db.* to u",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -683,7 +695,7 @@ mod tests {
             "printf a 2>>/tmp/q",
             "Echo Hi >/etc/cron.d/job",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
         assert!(special("gift wrap, deliver after 5pm").is_none());
     }

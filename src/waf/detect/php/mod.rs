@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 
 const EXEC: &[&str] = &[
     "system",
@@ -82,7 +82,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     {
         return upload_name(s, ctx)
             .or_else(|| ini_directive(s))
-            .map(|(l, why)| (l, why, evidence(&n.text)));
+            .map(|sig| sig.finding(&n.text));
     }
     let r = tags(s)
         .or_else(|| whole_call(s))
@@ -102,30 +102,30 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let r = r.or_else(|| {
         serialized_re()
             .is_match(s)
-            .then_some((1, "serialized PHP object"))
+            .then_some(Signal::new(Level::Pl1, "serialized PHP object"))
     });
-    r.map(|(l, why)| (l, why, evidence(&n.text)))
+    r.map(|sig| sig.finding(&n.text))
 }
 
-fn tags(s: &str) -> Option<(u8, &'static str)> {
+fn tags(s: &str) -> Option<Signal> {
     // `[php]...[/php]`: the BBCode-style tags of CMS plugins that run PHP.
     if s.contains("[/php]")
         || s.contains("[\\php]")
         || s.contains("[php]") && s.contains(['$', ';', '"', '\'', '('])
     {
-        return Some((1, "PHP code tag"));
+        return Some(Signal::new(Level::Pl1, "PHP code tag"));
     }
     let open_php = s
         .match_indices("<?")
         .any(|(i, _)| s[i + 2..].trim_start().starts_with("php"));
     if open_php || s.contains("<?=") || s.contains("__halt_compiler") {
-        return Some((1, "PHP open tag"));
+        return Some(Signal::new(Level::Pl1, "PHP open tag"));
     }
     let p = s.find("<?")?;
     let rest = &s[p + 2..];
     let decl = rest.starts_with("xml") && rest[3..].trim_start().starts_with("version");
     if !decl && rest.contains([';', '(', '$']) {
-        return Some((1, "PHP open tag with code"));
+        return Some(Signal::new(Level::Pl1, "PHP open tag with code"));
     }
     let first = rest
         .trim_start()
@@ -138,12 +138,12 @@ fn tags(s: &str) -> Option<(u8, &'static str)> {
             "echo" | "print" | "eval" | "system" | "include" | "require" | "exit" | "die"
         )
     {
-        return Some((1, "PHP open tag with code"));
+        return Some(Signal::new(Level::Pl1, "PHP open tag with code"));
     }
-    Some((2, "short open tag"))
+    Some(Signal::new(Level::Pl2, "short open tag"))
 }
 
-fn calls(s: &str) -> Option<(u8, &'static str)> {
+fn calls(s: &str) -> Option<Signal> {
     let bare = strip_comments(s);
     let lead: String = bare
         .trim_start()
@@ -178,7 +178,10 @@ fn calls(s: &str) -> Option<(u8, &'static str)> {
         || MORE.contains(&lead.as_str())
         || lead.starts_with("posix_");
     if opens && known && (!wordy || commented) {
-        return Some((1, "value opens with a PHP function call"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "value opens with a PHP function call",
+        ));
     }
     let mut best = None;
     for c in call_re().captures_iter(s) {
@@ -204,9 +207,9 @@ fn calls(s: &str) -> Option<(u8, &'static str)> {
                 | "print_r"
         );
         if codey && exec {
-            return Some((1, "PHP function call"));
+            return Some(Signal::new(Level::Pl1, "PHP function call"));
         }
-        best = Some((2, "PHP function name"));
+        best = Some(Signal::new(Level::Pl2, "PHP function name"));
     }
     best
 }
@@ -265,7 +268,7 @@ fn nested_call(s: &str, from: usize) -> bool {
 
 /// A file name with a PHP-executable extension (trailing dots and spaces are
 /// dropped by some file systems), sent in a header.
-fn upload_name(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn upload_name(s: &str, ctx: InputContext) -> Option<Signal> {
     const EXT: &[&str] = &[
         ".php", ".phtml", ".phar", ".phps", ".phpt", ".pht", ".php3", ".php4", ".php5", ".php7",
         ".inc",
@@ -288,9 +291,9 @@ fn upload_name(s: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
         return None;
     }
     Some(if ctx == InputContext::Header {
-        (1, "PHP file name in a header")
+        Signal::new(Level::Pl1, "PHP file name in a header")
     } else {
-        (3, "PHP file name")
+        Signal::new(Level::Pl3, "PHP file name")
     })
 }
 
@@ -316,7 +319,7 @@ fn runs_code(name: &str) -> bool {
 
 /// The whole value is one call of a code-execution function with a plain
 /// argument: `system(whoami)`, `(exec)('id');`.
-fn whole_call(s: &str) -> Option<(u8, &'static str)> {
+fn whole_call(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = super::static_regex(
         &R,
@@ -324,12 +327,12 @@ fn whole_call(s: &str) -> Option<(u8, &'static str)> {
     );
     let c = re.captures(s)?;
     let name = &c[1];
-    runs_code(name).then_some((1, "PHP function call"))
+    runs_code(name).then_some(Signal::new(Level::Pl1, "PHP function call"))
 }
 
 /// A function name in brackets or parentheses, then called:
 /// `[system][0]('id')`, `("exec")(x)`.
-fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
+fn wrapped_name_call(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = super::static_regex(
         &R,
@@ -337,23 +340,24 @@ fn wrapped_name_call(s: &str) -> Option<(u8, &'static str)> {
     );
     re.captures_iter(s)
         .any(|c| runs_code(c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str())))
-        .then_some((1, "call of a wrapped function name"))
+        .then_some(Signal::new(Level::Pl1, "call of a wrapped function name"))
 }
 
 /// A value that opens with a call of a function from one of PHP's extension
 /// families (`array_diff (`, `sodium_crypto_box(`, `tidy_parse_string()`).
-fn family_call(s: &str) -> Option<(u8, &'static str)> {
+fn family_call(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = super::static_regex(
         &R,
         r"^\s*@?(?:array|date|odbc|sodium|tidy|mb|str|preg|curl|mysqli|openssl|posix|pcntl|proc|stream|socket|ftp|ldap|imap|iconv|gz|bz|zip|libxml|simplexml|json|hash|mcrypt|ob|ini|apache|zlib|ctype|func|spl|iterator|escapeshell|image|exif|finfo|pg|sqlite|oci|mssql|dba|mysql|xmlrpc|xsl|intl|grapheme|pspell|readline|shmop|sysvmsg|sem|msg|shm|apcu|opcache|phpversion|php_uname|highlight|show|parse|unserialize|serialize|base64|convert_uu|quoted_printable)_[a-z0-9_]+\s*\(",
     );
-    re.is_match(s).then_some((1, "PHP function call"))
+    re.is_match(s)
+        .then_some(Signal::new(Level::Pl1, "PHP function call"))
 }
 
 /// Long PHP function names that appear in nothing but PHP code, called even
 /// when glued to other text (`xcall_user_func(`).
-fn glued_call(s: &str) -> Option<(u8, &'static str)> {
+fn glued_call(s: &str) -> Option<Signal> {
     const NAMES: &[&str] = &[
         "call_user_func",
         "create_function",
@@ -386,12 +390,12 @@ fn glued_call(s: &str) -> Option<(u8, &'static str)> {
             rest.starts_with('(')
                 || rest.starts_with("_array") && rest[6..].trim_start().starts_with('(')
         })
-        .then_some((1, "PHP function call"))
+        .then_some(Signal::new(Level::Pl1, "PHP function call"))
 }
 
 /// Quoted fragments joined with `.` that spell a code-execution function:
 /// `'sys' . 'tem'`.
-fn concat_name(s: &str) -> Option<(u8, &'static str)> {
+fn concat_name(s: &str) -> Option<Signal> {
     if !s.contains('.') {
         return None;
     }
@@ -406,12 +410,15 @@ fn concat_name(s: &str) -> Option<(u8, &'static str)> {
                 .collect();
             runs_code(&name)
         })
-        .then_some((1, "function name built by concatenation"))
+        .then_some(Signal::new(
+            Level::Pl1,
+            "function name built by concatenation",
+        ))
 }
 
 /// A line that sets a php.ini directive (`allow_url_include=1`), as sent to
 /// CGI front ends and `.user.ini` writers.
-fn ini_directive(s: &str) -> Option<(u8, &'static str)> {
+fn ini_directive(s: &str) -> Option<Signal> {
     if !s.contains('=') {
         return None;
     }
@@ -483,11 +490,11 @@ fn ini_directive(s: &str) -> Option<(u8, &'static str)> {
                         })
                     }))
         })
-        .then_some((1, "php.ini directive"))
+        .then_some(Signal::new(Level::Pl1, "php.ini directive"))
 }
 
 /// Calling a variable (`$f(...)`, `$_[x](...)`): how PHP web shells run input.
-fn var_call(s: &str) -> Option<(u8, &'static str)> {
+fn var_call(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let stripped;
     let commented = s.contains("/*") || s.contains("//") || s.contains('#');
@@ -502,17 +509,21 @@ fn var_call(s: &str) -> Option<(u8, &'static str)> {
     static BARE: OnceLock<Regex> = OnceLock::new();
     let bare = super::static_regex(&BARE, r"\$[a-z_][a-z0-9_]*\s*\(");
     if commented && bare.is_match(s) {
-        return Some((1, "variable function call behind a comment"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "variable function call behind a comment",
+        ));
     }
     let re = super::static_regex(
         &R,
         r"\$_[a-z0-9_]*\s*(?:\[(?:[^\[\]]|\[[^\]]*\]){0,40}\]\s*|\{[^{}]{0,40}\}\s*)*\(|\$\s*\{[^}]{1,40}\}\s*\(|\(\s*\$[a-z_][a-z0-9_]*\s*\)\s*\(|::\s*\$[a-z_][a-z0-9_]*\s*\(|@\$[a-z_][a-z0-9_]*\s*\(|\$[a-z_][a-z0-9_]*\s*\{[^}]{1,20}\}\s*\(|\$[a-z][a-z0-9_]*\s*(?:\[[^\]]{0,40}\]\s*)+\(|@\{\s*\[|\$[a-z_][a-z0-9_]*\s*\(\s*\d|->\s*\$[a-z_][a-z0-9_]*\s*\(",
     );
-    re.is_match(s).then_some((1, "variable function call"))
+    re.is_match(s)
+        .then_some(Signal::new(Level::Pl1, "variable function call"))
 }
 
 /// Drupal render-array callbacks smuggled in as form keys.
-fn drupal(s: &str) -> Option<(u8, &'static str)> {
+fn drupal(s: &str) -> Option<Signal> {
     const KEYS: &[&str] = &[
         "#post_render",
         "#pre_render",
@@ -522,27 +533,29 @@ fn drupal(s: &str) -> Option<(u8, &'static str)> {
     ];
     KEYS.iter()
         .any(|k| s.contains(k))
-        .then_some((1, "render-array callback"))
+        .then_some(Signal::new(Level::Pl1, "render-array callback"))
 }
 
 /// Calling a string built by concatenation: `("sys"."tem")('id')`.
-fn concat_call(s: &str) -> Option<(u8, &'static str)> {
+fn concat_call(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = super::static_regex(
         &R,
         r#"\([^()]*\.[^()]*\)\s*(?:/\*.*?\*/\s*)?\(\s*['"]|['"]\s*\.\s*['"][^'"]*['"]\s*\(\s*['"]|\(\s*['"][a-z_][a-z0-9_]*['"]\s*\)\s*\("#,
     );
-    re.is_match(s).then_some((1, "call of a concatenated name"))
+    re.is_match(s)
+        .then_some(Signal::new(Level::Pl1, "call of a concatenated name"))
 }
 
 /// PHP variable variables: `${'name'}`, `${$a}`.
-fn var_var(s: &str) -> Option<(u8, &'static str)> {
+fn var_var(s: &str) -> Option<Signal> {
     static R: OnceLock<Regex> = OnceLock::new();
     let re = super::static_regex(&R, r#"\$\s*\{\s*(?:['"][a-z_]|\$[a-z_])"#);
-    re.is_match(s).then_some((1, "PHP variable variable"))
+    re.is_match(s)
+        .then_some(Signal::new(Level::Pl1, "PHP variable variable"))
 }
 
-fn globals(s: &str) -> Option<(u8, &'static str)> {
+fn globals(s: &str) -> Option<Signal> {
     const G: &[&str] = &[
         "$_get",
         "$_post",
@@ -559,15 +572,15 @@ fn globals(s: &str) -> Option<(u8, &'static str)> {
             s.match_indices(g)
                 .any(|(i, _)| !s[i + g.len()..].starts_with(|c: char| c.is_ascii_alphanumeric()))
         })
-        .then_some((1, "PHP superglobal"))
+        .then_some(Signal::new(Level::Pl1, "PHP superglobal"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::BodyValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::BodyValue).map(|f| f.level)
     }
 
     #[test]
@@ -613,7 +626,7 @@ mod tests {
             "array_map (",
             "sodium_crypto_box_keypair()",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -636,7 +649,7 @@ mod tests {
             "array (of things)",
             "#hashtag (fun)",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod lex;
 pub mod shapes;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 use lex::{tokenize, Tok};
 use shapes::{anywhere, is_proc, is_sys_table, union_select};
 
@@ -179,38 +179,50 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     if let Some(p) = n.lower.find("/*!") {
         let after = n.lower[p + 3..].trim_start();
         if after.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-            return Some((1, "MySQL executable comment", evidence(&n.lower)));
+            return Some(Finding::new(
+                Level::Pl1,
+                "MySQL executable comment",
+                &n.lower,
+            ));
         }
     }
     if escaped_quote_logic(&n.lower) {
-        return Some((
-            1,
+        return Some(Finding::new(
+            Level::Pl1,
             "logic operator after an escaped quote",
-            evidence(&n.lower),
+            &n.lower,
         ));
     }
     if glued_logic(&n.lower) {
-        return Some((1, "logic operator glued to a quote", evidence(&n.lower)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "logic operator glued to a quote",
+            &n.lower,
+        ));
     }
     if n.lower.contains("/*") && comment_spaced_keyword(&n.lower) {
-        return Some((
-            1,
+        return Some(Finding::new(
+            Level::Pl1,
             "comment used as a space next to a SQL keyword",
-            evidence(&n.lower),
+            &n.lower,
         ));
     }
     if n.lower.contains("2.225073858507201") && n.lower.contains("e-308") {
-        return Some((1, "floating-point parser hang value", evidence(&n.lower)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "floating-point parser hang value",
+            &n.lower,
+        ));
     }
     if n.lower.contains("::") && pg_cast(&n.lower) {
-        return Some((
-            1,
+        return Some(Finding::new(
+            Level::Pl1,
             "Postgres type cast of a column or function",
-            evidence(&n.lower),
+            &n.lower,
         ));
     }
     if n.lower.contains('=') && quoted_tautology(&n.lower) {
-        return Some((1, "quoted tautology", evidence(&n.lower)));
+        return Some(Finding::new(Level::Pl1, "quoted tautology", &n.lower));
     }
     let mut vs = variants(&n.lower);
     if ctx == InputContext::Path {
@@ -227,11 +239,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
                 continue;
             }
             let toks = tokenize(&v, q);
-            if let Some((lvl, why)) = judge(&toks, q.is_some()) {
-                if best.as_ref().is_none_or(|b| lvl < b.0) {
-                    best = Some((lvl, why, evidence(&v)));
+            if let Some(sig) = judge(&toks, q.is_some()) {
+                if best.as_ref().is_none_or(|b| sig.level < b.level) {
+                    best = Some(sig.finding(&v));
                 }
-                if lvl == 1 {
+                if sig.level == Level::Pl1 {
                     return best;
                 }
             }
@@ -386,12 +398,12 @@ fn strip_block_comments(s: &str) -> String {
 }
 
 /// The level and reason for a token stream, if it looks injected.
-fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
+fn judge(toks: &[Tok], in_string: bool) -> Option<Signal> {
     let body: Vec<&Tok> = toks.iter().filter(|t| t.kind != 'c').collect();
     let fp: String = body.iter().map(|t| t.kind).collect();
     let trailing_comment = toks.last().is_some_and(|t| t.kind == 'c');
     if !in_string {
-        if let Some(r) = leading_call(&body).filter(|r| r.0 == 1) {
+        if let Some(r) = leading_call(&body).filter(|r| r.level == Level::Pl1) {
             return Some(r);
         }
     }
@@ -403,7 +415,10 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
             return None;
         }
         if toks.get(1).is_some_and(|t| t.kind == 'c') && toks.len() <= 3 {
-            return Some((1, "comment truncation after a closed string"));
+            return Some(Signal::new(
+                Level::Pl1,
+                "comment truncation after a closed string",
+            ));
         }
         return after_literal(&body, 1, trailing_comment, true);
     }
@@ -417,14 +432,14 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
                 && body.get(start + 2).is_some_and(|o| o.text == "=")
                 && fp[start + 3..].starts_with(['s', 'S', 'n']) =>
         {
-            Some((1, "condition opening the value"))
+            Some(Signal::new(Level::Pl1, "condition opening the value"))
         }
         Some(b'&')
             if fp[start + 1..].starts_with(['n', 's', 'v', 'F', '('])
                 || fp[start + 1..].starts_with("f(") =>
         {
             logic_tail(&fp[start + 1..], trailing_comment)
-                .filter(|r| r.0 == 1 && (fp.len() >= 4 || trailing_comment))
+                .filter(|r| r.level == Level::Pl1 && (fp.len() >= 4 || trailing_comment))
         }
         Some(b'n') => after_literal(&body, start + 1, trailing_comment, false),
         Some(b')') => after_literal(&body, start, trailing_comment, false),
@@ -434,12 +449,7 @@ fn judge(toks: &[Tok], in_string: bool) -> Option<(u8, &'static str)> {
 }
 
 /// What follows a closed literal (string or number), skipping `)`.
-fn after_literal(
-    body: &[&Tok],
-    mut i: usize,
-    comment: bool,
-    string: bool,
-) -> Option<(u8, &'static str)> {
+fn after_literal(body: &[&Tok], mut i: usize, comment: bool, string: bool) -> Option<Signal> {
     let mut parens = 0;
     while body.get(i).is_some_and(|t| t.kind == ')') {
         i += 1;
@@ -450,12 +460,12 @@ fn after_literal(
     let fp: String = rest.iter().map(|t| t.kind).collect();
     match next.kind {
         '&' => logic_tail(&fp, comment),
-        'U' if union_select(rest) => Some((1, "UNION SELECT after a literal")),
+        'U' if union_select(rest) => Some(Signal::new(Level::Pl1, "UNION SELECT after a literal")),
         ';' if fp.starts_with('E') || (comment && fp.is_empty() && string) => {
-            Some((1, "stacked query after a literal"))
+            Some(Signal::new(Level::Pl1, "stacked query after a literal"))
         }
         'k' if clause_keyword(&next.text) && !fp.is_empty() => {
-            Some((1, "SQL clause after a literal"))
+            Some(Signal::new(Level::Pl1, "SQL clause after a literal"))
         }
         // Pattern-match operators that are not English words, then a
         // literal: `x' rlike '^a`, a probe of the column's value.
@@ -463,7 +473,10 @@ fn after_literal(
             && matches!(next.text.as_str(), "rlike" | "regexp" | "ilike" | "glob")
             && fp.starts_with(['s', 'S', 'n']) =>
         {
-            Some((1, "pattern match after a closed string"))
+            Some(Signal::new(
+                Level::Pl1,
+                "pattern match after a closed string",
+            ))
         }
         'o' if string && !fp.is_empty() => op_tail(&fp, comment),
         // `user' collate nocase--`, `x' notnull --`: a postfix clause, then
@@ -473,7 +486,10 @@ fn after_literal(
             && fp.len() <= 1
             && matches!(next.text.as_str(), "collate" | "notnull" | "isnull") =>
         {
-            Some((1, "postfix clause and comment after a closed string"))
+            Some(Signal::new(
+                Level::Pl1,
+                "postfix clause and comment after a closed string",
+            ))
         }
         'E' if string
             && matches!(
@@ -481,7 +497,7 @@ fn after_literal(
                 "waitfor" | "exec" | "execute" | "declare"
             ) =>
         {
-            Some((1, "statement after a closed string"))
+            Some(Signal::new(Level::Pl1, "statement after a closed string"))
         }
         'E' | 'U'
             if string
@@ -504,19 +520,23 @@ fn after_literal(
                         | "intersect"
                 ) =>
         {
-            Some((1, "statement after a closed string"))
+            Some(Signal::new(Level::Pl1, "statement after a closed string"))
         }
-        ';' if string && rest.is_empty() && i == 1 => {
-            Some((1, "statement end after a closed string"))
-        }
-        'c' if string || parens > 0 => Some((2, "comment after a literal")),
-        _ if comment && string && parens > 0 => Some((2, "parenthesis and comment after a string")),
+        ';' if string && rest.is_empty() && i == 1 => Some(Signal::new(
+            Level::Pl1,
+            "statement end after a closed string",
+        )),
+        'c' if string || parens > 0 => Some(Signal::new(Level::Pl2, "comment after a literal")),
+        _ if comment && string && parens > 0 => Some(Signal::new(
+            Level::Pl2,
+            "parenthesis and comment after a string",
+        )),
         _ => None,
     }
 }
 
 /// A value that opens with a SQL function call, or with a subquery.
-fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
+fn leading_call(body: &[&Tok]) -> Option<Signal> {
     let skip = body
         .iter()
         .take_while(|t| t.kind == '(' || t.kind == ')' || t.kind == ',')
@@ -524,10 +544,10 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
     let first = body.get(skip)?;
     let next = body.get(skip + 1);
     if skip == 0 && statement_start(body) {
-        return Some((1, "value opens with a SQL statement"));
+        return Some(Signal::new(Level::Pl1, "value opens with a SQL statement"));
     }
     if body.len() == 1 && matches!(first.kind, 'i' | 's') && sys_object(&first.text) {
-        return Some((1, "SQL system object name"));
+        return Some(Signal::new(Level::Pl1, "SQL system object name"));
     }
     if skip == 0
         && first.text == "values"
@@ -535,14 +555,17 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
         && body.get(2).is_some_and(|t| matches!(t.kind, 's' | 'n'))
         && body.get(3).is_some_and(|t| t.kind == ',')
     {
-        return Some((1, "VALUES list opening the value"));
+        return Some(Signal::new(Level::Pl1, "VALUES list opening the value"));
     }
     if skip == 0 && first.text == "select" && next.is_some_and(|t| selected_probe(t, body.get(2))) {
-        return Some((1, "SELECT of a function or literal"));
+        return Some(Signal::new(Level::Pl1, "SELECT of a function or literal"));
     }
     let bare_open = body.len() == skip + 2 && next.is_some_and(|t| t.kind == '(');
     if bare_open && (first.kind == 'F' || PROBE_FUNCS.contains(&first.text.as_str())) {
-        return Some((1, "SQL function name with an open parenthesis"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "SQL function name with an open parenthesis",
+        ));
     }
     if first.kind == 'F'
         && LEADING_FUNCS.contains(&first.text.as_str())
@@ -551,7 +574,10 @@ fn leading_call(body: &[&Tok]) -> Option<(u8, &'static str)> {
         let arg = body.get(skip + 2);
         if arg.is_none_or(|a| matches!(a.kind, 'n' | 's' | 'S' | 'v' | 'F' | 'E' | '(' | ')' | 'i'))
         {
-            return Some((1, "value opens with a SQL function call"));
+            return Some(Signal::new(
+                Level::Pl1,
+                "value opens with a SQL function call",
+            ));
         }
     }
     None
@@ -604,7 +630,7 @@ fn selected_probe(t: &Tok, after: Option<&&Tok>) -> bool {
 
 /// A short value made of SQL syntax only: keywords joined by operators,
 /// quotes and parentheses, with few plain words (a query fragment).
-fn fragment(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
+fn fragment(body: &[&Tok], fp: &str) -> Option<Signal> {
     if body.len() < 3 || body.len() > 14 || fp.contains('x') {
         return None;
     }
@@ -623,7 +649,7 @@ fn fragment(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
     let punct = fp.contains(['(', ')', 's', 'S', ',']) || cmp;
     let opens = matches!(fp.as_bytes()[0], b')' | b'&' | b'k' | b'o' | b'S' | b's');
     if keywords >= 1 && cmp && punct && opens && words * 2 <= body.len() {
-        return Some((2, "SQL fragment"));
+        return Some(Signal::new(Level::Pl2, "SQL fragment"));
     }
     None
 }
@@ -637,7 +663,7 @@ fn clause_keyword(w: &str) -> bool {
 
 /// After `<literal> and|or`: a comparison, a SQL function or a statement
 /// makes it a boolean probe or a tautology.
-fn logic_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
+fn logic_tail(fp: &str, comment: bool) -> Option<Signal> {
     let first = fp.chars().next()?;
     if !"nsSvfF(oiE".contains(first) {
         return None;
@@ -655,26 +681,26 @@ fn logic_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
         || clause.contains('E')
         || clause.starts_with('v');
     if is_sql || (comment && "nsvFfi(".contains(first)) {
-        return Some((1, "boolean condition after a literal"));
+        return Some(Signal::new(Level::Pl1, "boolean condition after a literal"));
     }
     if first != 'i' {
-        return Some((2, "logic operator after a literal"));
+        return Some(Signal::new(Level::Pl2, "logic operator after a literal"));
     }
     None
 }
 
-fn op_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
+fn op_tail(fp: &str, comment: bool) -> Option<Signal> {
     if fp.contains('x') {
         return None;
     }
     if fp.contains('F') || fp.contains('E') || fp.contains('U') || comment && !fp.is_empty() {
-        return Some((1, "expression after a closed string"));
+        return Some(Signal::new(Level::Pl1, "expression after a closed string"));
     }
     if fp.len() >= 3 && fp.contains('&') && !fp.contains('x') {
-        return Some((1, "expression after a closed string"));
+        return Some(Signal::new(Level::Pl1, "expression after a closed string"));
     }
     if "nsSv".contains(fp.chars().next()?) {
-        return Some((2, "operator after a closed string"));
+        return Some(Signal::new(Level::Pl2, "operator after a closed string"));
     }
     None
 }
@@ -683,8 +709,8 @@ fn op_tail(fp: &str, comment: bool) -> Option<(u8, &'static str)> {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -705,7 +731,7 @@ mod tests {
             "acct' collate latin1_bin --",
             "v' isnull --",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -771,7 +797,7 @@ mod tests {
             "2.2250738585072011e-308",
             "7\u{b4} or \u{b4}1\u{b4}=\u{b4}1",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -819,7 +845,7 @@ mod tests {
             "Don't collate the pages -- thanks",
             "Grep's regexp syntax",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 }
