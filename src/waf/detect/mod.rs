@@ -187,6 +187,22 @@ pub(crate) fn static_regex(
     cell.get_or_init(|| regex::Regex::new(pattern).expect("static regex"))
 }
 
+/// `s` with its `/* ... */` comments removed (SQL, JavaScript and CSS write
+/// them alike); an unclosed comment runs to the end.
+pub(crate) fn strip_block_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find("/*") {
+        out.push_str(&rest[..p]);
+        match rest[p + 2..].find("*/") {
+            Some(e) => rest = &rest[p + 2 + e + 2..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A fixed table from words to a kind letter.
 pub(crate) type WordMap = HashMap<&'static str, char, std::hash::BuildHasherDefault<Fnv>>;
 
@@ -335,6 +351,13 @@ mod tests {
             assert_eq!(Detector::from_name(d.name()), Some(d));
         }
         assert_eq!(Detector::from_name("nope"), None);
+    }
+
+    #[test]
+    fn strips_block_comments() {
+        assert_eq!(strip_block_comments("a/* x */b/**/c"), "abc");
+        assert_eq!(strip_block_comments("a /* open"), "a ");
+        assert_eq!(strip_block_comments("no comment */"), "no comment */");
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod shapes;
 mod text;
 
 use super::norm::Norm;
-use super::{Finding, InputContext, Level};
+use super::{strip_block_comments, Finding, InputContext, Level};
 use judge::judge;
 use lex::tokenize;
 use text::text_shape;
@@ -58,20 +58,6 @@ fn variants(lower: &str) -> Vec<String> {
     if lower.contains("/*") {
         out.push(strip_block_comments(lower));
     }
-    out
-}
-
-fn strip_block_comments(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = rest.find("/*") {
-        out.push_str(&rest[..p]);
-        match rest[p + 2..].find("*/") {
-            Some(e) => rest = &rest[p + 2 + e + 2..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
     out
 }
 

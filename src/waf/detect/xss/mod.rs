@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::norm::Norm;
-use super::{static_regex, Finding, InputContext, Level, Signal};
+use super::{static_regex, strip_block_comments, Finding, InputContext, Level, Signal};
 use html::{attribute_breakout, css, handler_re, spaced_tag, tags, uri_scheme};
 use js::{bare_handler_re, dom_code, global_call_re, js_break, jsfuck};
 
@@ -39,7 +39,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let s = seven.as_str();
     let untagged = strip_junk_tags(s);
     let s = untagged.as_str();
-    let uncommented = strip_js_comments(s);
+    let uncommented = strip_block_comments(s);
     let checks = [
         tags(s),
         uri_scheme(s),
@@ -94,21 +94,6 @@ fn strip_junk_tags(s: &str) -> String {
         return s.to_string();
     }
     re.replace_all(s, "$1$2").into_owned()
-}
-
-/// Removes `/* ... */` comments (JavaScript and CSS).
-fn strip_js_comments(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(p) = rest.find("/*") {
-        out.push_str(&rest[..p]);
-        match rest[p + 2..].find("*/") {
-            Some(e) => rest = &rest[p + 2 + e + 2..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `s` without whitespace and control characters.
