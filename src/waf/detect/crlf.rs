@@ -3,7 +3,7 @@
 //! header line or a new response.
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 const HEADERS: &[&str] = &[
     "set-cookie",
@@ -68,50 +68,62 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
                     .windows(3)
                     .any(|w| request_line(&w.join(" ")))
             });
-        return embedded.then(|| (1, "HTTP request line in a value", evidence(&s)));
+        return embedded.then(|| Finding::new(Level::Pl1, "HTTP request line in a value", &s));
     }
     let body = matches!(
         ctx,
         InputContext::BodyValue | InputContext::Json | InputContext::Xml | InputContext::Raw
     );
     if ctx.is_name() || ctx == InputContext::Path {
-        return Some((1, "line break in a parameter name", evidence(&s)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "line break in a parameter name",
+            &s,
+        ));
     }
     for line in s.split(['\r', '\n']).skip(1) {
         let line = line.trim_start();
         if request_line(line) {
-            return Some((1, "smuggled request line", evidence(&s)));
+            return Some(Finding::new(Level::Pl1, "smuggled request line", &s));
         }
         if matches!(ctx, InputContext::QueryValue) && param_line(line) {
-            return Some((1, "injected parameter", evidence(&s)));
+            return Some(Finding::new(Level::Pl1, "injected parameter", &s));
         }
         if line.starts_with("http/1.") || line.starts_with("<html") || line.starts_with("<script") {
-            return Some((if body { 2 } else { 1 }, "injected response", evidence(&s)));
+            return Some(Finding::new(
+                if body { Level::Pl2 } else { Level::Pl1 },
+                "injected response",
+                &s,
+            ));
         }
         if mail_command(line) {
-            return Some((1, "injected mail protocol command", evidence(&s)));
+            return Some(Finding::new(
+                Level::Pl1,
+                "injected mail protocol command",
+                &s,
+            ));
         }
         let Some(colon) = line.find(':') else {
             continue;
         };
         let name = line[..colon].trim_end();
         if STRONG_HEADERS.contains(&name) {
-            return Some((1, "injected header line", evidence(&s)));
+            return Some(Finding::new(Level::Pl1, "injected header line", &s));
         }
         let header_like = name.len() >= 2
             && name.len() <= 40
             && name.contains('-')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if HEADERS.contains(&name) || header_like || name.starts_with("x-") && !name.contains(' ') {
-            return Some((
-                if body { 2 } else { 1 },
+            return Some(Finding::new(
+                if body { Level::Pl2 } else { Level::Pl1 },
                 "injected header line",
-                evidence(&s),
+                &s,
             ));
         }
     }
     (ctx.is_header() || ctx == InputContext::Path)
-        .then(|| (2, "line break in a header or path", evidence(&s)))
+        .then(|| Finding::new(Level::Pl2, "line break in a header or path", &s))
 }
 
 /// Headers no form text would put at the start of a line.
@@ -208,48 +220,48 @@ fn mail_command(line: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str, ctx: InputContext) -> Option<u8> {
-        detect(&Norm::new(s), ctx).map(|f| f.0)
+    fn lvl(s: &str, ctx: InputContext) -> Option<Level> {
+        detect(&Norm::new(s), ctx).map(|f| f.level)
     }
 
     #[test]
     fn catches_crlf() {
         assert_eq!(
             lvl("en%0d%0aSet-Cookie:%20a=b", InputContext::QueryValue),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("x\r\nLocation: http://example.net", InputContext::Header),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("%E5%98%8A%E5%98%8DX-Injected: 1", InputContext::QueryValue),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("a%0d%0a%0d%0aHTTP/1.1 200 OK", InputContext::Path),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl(
                 "me@example.org%0d%0aRCPT TO: other@example.org",
                 InputContext::BodyValue
             ),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("x%0d%0aA7 FETCH 1:* (BODY[])", InputContext::QueryValue),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("q%0aGET /admin HTTP/1.1", InputContext::BodyValue),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("v%0d%0aContent-Length: 0", InputContext::BodyValue),
-            Some(1)
+            Some(Level::Pl1)
         );
-        assert_eq!(lvl("a%0d%0a=b", InputContext::QueryName), Some(1));
+        assert_eq!(lvl("a%0d%0a=b", InputContext::QueryName), Some(Level::Pl1));
     }
 
     #[test]
@@ -257,7 +269,7 @@ mod tests {
         assert_eq!(lvl("line one\nline two", InputContext::QueryValue), None);
         assert_ne!(
             lvl("Dear Bob,\nLocation: see map", InputContext::BodyValue),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(lvl("time: 10:00", InputContext::QueryValue), None);
     }
@@ -270,7 +282,7 @@ mod tests {
             "lang=fr%0ALocation:%20//example.org/",
             "zz POST /internal/reset HTTP/1.0 x",
         ] {
-            assert_eq!(lvl(s, InputContext::QueryValue), Some(1), "{s}");
+            assert_eq!(lvl(s, InputContext::QueryValue), Some(Level::Pl1), "{s}");
         }
         assert_eq!(lvl("see http/2 and get it", InputContext::QueryValue), None);
     }

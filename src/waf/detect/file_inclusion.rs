@@ -5,7 +5,7 @@
 
 use super::norm::Norm;
 use super::path_traversal::fold_path;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 
 const FILES: &[&str] = &[
     "etc/passwd",
@@ -124,11 +124,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         .or_else(|| globbed(&t))
         .or_else(|| unc(&t))
         .or_else(|| remote(&t, ctx));
-    r.map(|(l, why)| (l, why, evidence(&t)))
+    r.map(|sig| sig.finding(&t))
 }
 
 /// A request path into a hidden (dot) directory, other than `.well-known`.
-fn hidden_dir(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn hidden_dir(t: &str, ctx: InputContext) -> Option<Signal> {
     if ctx != InputContext::Path {
         return None;
     }
@@ -137,11 +137,14 @@ fn hidden_dir(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
     let hidden = dirs.iter().any(|seg| {
         seg.len() > 1 && seg.starts_with('.') && !seg.starts_with("..") && *seg != ".well-known"
     });
-    hidden.then_some((1, "hidden file or directory in the path"))
+    hidden.then_some(Signal::new(
+        Level::Pl1,
+        "hidden file or directory in the path",
+    ))
 }
 
 /// Shell globs that name a sensitive file (`/e?c/pa[s]swd`, `/etc/[!q]asswd`).
-fn globbed(t: &str) -> Option<(u8, &'static str)> {
+fn globbed(t: &str) -> Option<Signal> {
     const TARGETS: &[&str] = &[
         "/etc/passwd",
         "/etc/shadow",
@@ -164,7 +167,7 @@ fn globbed(t: &str) -> Option<(u8, &'static str)> {
                 && w.contains(['?', '*', '['])
                 && TARGETS.iter().any(|f| glob(w.as_bytes(), f.as_bytes()))
         });
-    hit.then_some((1, "globbed path to a sensitive file"))
+    hit.then_some(Signal::new(Level::Pl1, "globbed path to a sensitive file"))
 }
 
 fn glob(p: &[u8], s: &[u8]) -> bool {
@@ -200,31 +203,33 @@ fn glob(p: &[u8], s: &[u8]) -> bool {
 }
 
 /// A UNC path to an administrative share (`//host/c$/...`).
-fn unc(t: &str) -> Option<(u8, &'static str)> {
+fn unc(t: &str) -> Option<Signal> {
     // Every share name below ends in `$`.
     if !t.contains('$') {
         return None;
     }
     let admin = t.contains("/c$") || t.contains("/admin$") || t.contains("/ipc$");
-    (t.trim_start().starts_with("//") && admin)
-        .then_some((1, "UNC path to an administrative share"))
+    (t.trim_start().starts_with("//") && admin).then_some(Signal::new(
+        Level::Pl1,
+        "UNC path to an administrative share",
+    ))
 }
 
-fn wrapper(t: &str) -> Option<(u8, &'static str)> {
+fn wrapper(t: &str) -> Option<Signal> {
     // `data:` and every name in `WRAPPERS` contain a colon.
     if !t.contains(':') {
         return None;
     }
     if t.trim_start().starts_with("data:text/") || t.trim_start().starts_with("data:application/") {
-        return Some((1, "data: URI as a resource"));
+        return Some(Signal::new(Level::Pl1, "data: URI as a resource"));
     }
     let w = WRAPPERS.iter().find(|w| t.contains(*w))?;
     let pos = t.find(w).unwrap_or(0);
     let before_ok = pos == 0 || !t.as_bytes()[pos - 1].is_ascii_alphanumeric();
-    before_ok.then_some((1, "stream wrapper"))
+    before_ok.then_some(Signal::new(Level::Pl1, "stream wrapper"))
 }
 
-fn local(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn local(t: &str, ctx: InputContext) -> Option<Signal> {
     let f = sensitive_file(t)?;
     let absolute = t.trim_start().starts_with(['/', '~'])
         || t.contains(":/")
@@ -232,12 +237,12 @@ fn local(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
         || t.contains(&format!("/{}", f.trim_start_matches('/')));
     let dotfile = f.starts_with('.') || f == "id_rsa";
     if absolute || dotfile || ctx == InputContext::Path {
-        return Some((1, "sensitive file"));
+        return Some(Signal::new(Level::Pl1, "sensitive file"));
     }
-    Some((2, "sensitive file name"))
+    Some(Signal::new(Level::Pl2, "sensitive file name"))
 }
 
-fn remote(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn remote(t: &str, ctx: InputContext) -> Option<Signal> {
     if ctx == InputContext::Path || ctx == InputContext::Referer || ctx.is_header() {
         return None;
     }
@@ -257,17 +262,17 @@ fn remote(t: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
         && (truncated || ip_host);
     if truncated || script || ctx != InputContext::Header && ip_host && host.split('.').count() == 4
     {
-        return Some((1, "remote file include"));
+        return Some(Signal::new(Level::Pl1, "remote file include"));
     }
-    Some((3, "URL in a parameter"))
+    Some(Signal::new(Level::Pl3, "URL in a parameter"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -287,7 +292,7 @@ mod tests {
             "/etc/[!q]roup",
             "\\\\10.0.0.1\\c$\\windows",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -300,7 +305,7 @@ mod tests {
             "environment variables",
             "hosts file explained",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -315,7 +320,7 @@ mod tests {
             "//files01/admin$/backup",
             "\\\\files01\\c$\\temp",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 }

@@ -4,7 +4,7 @@
 //! serialization markers.
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 const STRONG: &[&str] = &[
     "java.lang.runtime",
@@ -138,28 +138,44 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let strong = M.get_or_init(|| aho_corasick::AhoCorasick::new(STRONG).expect("static patterns"));
     // One pass for the whole list (same answer as `contains` on each).
     if strong.is_match(s) {
-        return Some((1, "Java runtime or reflection reference", evidence(&n.text)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "Java runtime or reflection reference",
+            &n.text,
+        ));
     }
     // The root package of the best-known deserialization gadget library, sent
     // alone as a probe of class-name filters.
     if s.trim() == "org.apache.commons" {
-        return Some((1, "Java gadget library package", evidence(&n.text)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "Java gadget library package",
+            &n.text,
+        ));
     }
     if s.trim().trim_matches('"') == "__proto__" || s.contains("\"__proto__\"") {
-        return Some((1, "prototype pollution key", evidence(&n.text)));
+        return Some(Finding::new(Level::Pl1, "prototype pollution key", &n.text));
     }
     if s.contains("while") && endless_loop(s) {
-        return Some((1, "endless loop (denial of service)", evidence(&n.text)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "endless loop (denial of service)",
+            &n.text,
+        ));
     }
     if qualified_class(s) {
-        return Some((1, "JDK class name", evidence(&n.text)));
+        return Some(Finding::new(Level::Pl1, "JDK class name", &n.text));
     }
     if ctx == InputContext::Header
         && [".jsp", ".jspx", ".jspf", ".jsw", ".jsv"]
             .iter()
             .any(|e| s.trim_end_matches(['.', ' ']).ends_with(e))
     {
-        return Some((1, "JSP file name in a header", evidence(&n.text)));
+        return Some(Finding::new(
+            Level::Pl1,
+            "JSP file name in a header",
+            &n.text,
+        ));
     }
     // The serialization magic AC ED 00 05 in base64 at each of the three byte alignments.
     let magic = [
@@ -170,7 +186,7 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         "\u{ac}\u{ed}\u{0}\u{5}",
     ];
     if magic.iter().any(|m| n.raw.contains(m)) {
-        return Some((1, "Java serialized object", evidence(&n.raw)));
+        return Some(Finding::new(Level::Pl1, "Java serialized object", &n.raw));
     }
     if s.match_indices("%{").any(|(i, _)| {
         s[i + 2..]
@@ -179,10 +195,10 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
             .trim_start()
             .starts_with(['#', '@'])
     }) {
-        return Some((1, "OGNL expression", evidence(&n.text)));
+        return Some(Finding::new(Level::Pl1, "OGNL expression", &n.text));
     }
     if s.contains("${#") || s.contains("#{t(") || s.contains("${t(") {
-        return Some((1, "expression language", evidence(&n.text)));
+        return Some(Finding::new(Level::Pl1, "expression language", &n.text));
     }
     None
 }
@@ -212,8 +228,8 @@ fn qualified_class(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -233,7 +249,7 @@ mod tests {
             "javax.naming.InitialContext",
             "__proto__",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -248,7 +264,7 @@ mod tests {
             "while true love waits",
             "org.apache.commons.lang3 docs",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 }

@@ -3,7 +3,7 @@
 //! lookup, or any Log4j lookup, in the result.
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 const LOOKUPS: &[&str] = &[
     "jndi", "lower", "upper", "env", "sys", "java", "main", "ctx", "date", "base64", "log4j",
@@ -18,11 +18,11 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     }
     let folded = unfold(s);
     if folded.contains("${jndi:") || folded.contains("\u{1}jndi") {
-        return Some((1, "JNDI lookup", evidence(&folded)));
+        return Some(Finding::new(Level::Pl1, "JNDI lookup", &folded));
     }
     let lookup = LOOKUPS.iter().any(|l| s.contains(&format!("${{{l}:")));
     if lookup || s.contains("${${") {
-        return Some((1, "Log4j lookup", evidence(s)));
+        return Some(Finding::new(Level::Pl1, "Log4j lookup", s));
     }
     None
 }
@@ -64,8 +64,8 @@ fn lookup_value(inner: &str) -> String {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::Header).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::Header).map(|f| f.level)
     }
 
     #[test]
@@ -79,7 +79,7 @@ mod tests {
             "%24%7Bjndi:ldap://x/e%7D",
             "${env:AWS_SECRET_ACCESS_KEY}",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 

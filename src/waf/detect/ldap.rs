@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 fn break_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -20,7 +20,7 @@ fn break_re() -> &'static Regex {
 pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     let s = n.lower.as_str();
     if extensible_match(s) {
-        return Some((1, "LDAP extensible match filter", evidence(s)));
+        return Some(Finding::new(Level::Pl1, "LDAP extensible match filter", s));
     }
     if !s.contains('(') && !s.contains(')') {
         return None;
@@ -30,11 +30,11 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
         || m.as_str().contains('*')
         || m.as_str().contains(['|', '&'])
     {
-        1
+        Level::Pl1
     } else {
-        2
+        Level::Pl2
     };
-    Some((level, "LDAP filter break-out", evidence(s)))
+    Some(Finding::new(level, "LDAP filter break-out", s))
 }
 
 /// `attr:1.2.840.113556.1.4.803:=value` or `attr:dn:=value`.
@@ -51,8 +51,8 @@ fn extensible_match(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -66,7 +66,7 @@ mod tests {
             "userAccountControl:1.2.840.113556.1.4.803:=2",
             "x)|(uid=*",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 

@@ -7,6 +7,7 @@ pub use crate::waf::engine::memo::Value;
 pub mod cmdi;
 pub mod crlf;
 pub mod file_inclusion;
+mod finding;
 pub mod java;
 pub mod jndi;
 pub mod ldap;
@@ -22,6 +23,7 @@ pub mod xss;
 pub mod xxe;
 
 use crate::waf::decode;
+pub use finding::{Finding, Hit, Level, Signal};
 use norm::Norm;
 
 /// Where a value came from; detectors use it for context.
@@ -162,6 +164,22 @@ pub(crate) fn static_regex(
     cell.get_or_init(|| regex::Regex::new(pattern).expect("static regex"))
 }
 
+/// `s` with its `/* ... */` comments removed (SQL, JavaScript and CSS write
+/// them alike); an unclosed comment runs to the end.
+pub(crate) fn strip_block_comments(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(p) = rest.find("/*") {
+        out.push_str(&rest[..p]);
+        match rest[p + 2..].find("*/") {
+            Some(e) => rest = &rest[p + 2 + e + 2..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A fixed table from words to a kind letter (ahash: fast on short keys, and
 /// nothing a client sends is ever inserted).
 pub(crate) type WordMap = ahash::AHashMap<&'static str, char>;
@@ -178,28 +196,6 @@ pub(crate) fn word_map(lists: &[(&[&'static str], char)]) -> WordMap {
     m
 }
 
-/// One detection.
-#[derive(Clone, Debug)]
-pub struct Hit {
-    /// Which detector fired.
-    pub detector: Detector,
-    /// 1 = confident enough for paranoia level 1; 2..4 weaker signals.
-    pub level: u8,
-    /// A short, static explanation.
-    pub reason: &'static str,
-    /// The (normalised) part of the input that matched, truncated.
-    pub evidence: String,
-}
-
-/// What a detector function returns before it is stamped with its detector.
-pub(crate) type Finding = (u8, &'static str, String);
-
-/// Evidence for an audit record: the first 120 characters of `s` (the
-/// detector passes the whole value, or its part from where the match starts).
-pub(crate) fn evidence(s: &str) -> String {
-    s.chars().take(120).collect()
-}
-
 fn run_norm(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Hit> {
     let f = run_one(detector, n, ctx).or_else(|| {
         let alt = n.alt.as_deref()?;
@@ -214,12 +210,7 @@ fn run_norm(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Hit> {
                 .find_map(|v| run_one(detector, &Norm::new(v), ctx))
         })
     });
-    f.map(|(level, reason, evidence)| Hit {
-        detector,
-        level,
-        reason,
-        evidence,
-    })
+    f.map(|f| Hit::new(detector, f))
 }
 
 fn run_one(detector: Detector, n: &Norm, ctx: InputContext) -> Option<Finding> {
@@ -343,6 +334,13 @@ mod tests {
     }
 
     #[test]
+    fn strips_block_comments() {
+        assert_eq!(strip_block_comments("a/* x */b/**/c"), "abc");
+        assert_eq!(strip_block_comments("a /* open"), "a ");
+        assert_eq!(strip_block_comments("no comment */"), "no comment */");
+    }
+
+    #[test]
     fn never_panics_on_odd_input() {
         let odd = [
             "\u{5e73}&\u{5e73}&#x;&#99999999999;%u12%",
@@ -395,14 +393,14 @@ mod tests {
         let hits = scan("q=1 union select pass,2 from users", InputContext::BodyName);
         assert!(hits
             .iter()
-            .any(|h| h.detector == Detector::Sqli && h.level == 1));
+            .any(|h| h.detector == Detector::Sqli && h.level == Level::Pl1));
         let hits = scan(
             "https://example.org/p?x=%3Cscript%3Ego()%3C/script%3E",
             InputContext::Referer,
         );
         assert!(hits
             .iter()
-            .any(|h| h.detector == Detector::Xss && h.level == 1));
+            .any(|h| h.detector == Detector::Xss && h.level == Level::Pl1));
         assert!(scan("https://example.org/p?q=shoes", InputContext::Referer).is_empty());
         assert!(run(Detector::Sqli, "sort=name", InputContext::QueryName).is_none());
     }
@@ -450,7 +448,7 @@ mod tests {
             assert!(
                 scan(s, InputContext::QueryValue)
                     .iter()
-                    .all(|h| h.level > 1),
+                    .all(|h| h.level > Level::Pl1),
                 "{s}"
             );
         }

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 const OPS: &[&str] = &[
     "ne",
@@ -68,15 +68,15 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         InputContext::Json | InputContext::QueryName | InputContext::BodyName
     ) && t.strip_prefix('$').is_some_and(|op| OPS.contains(&op))
     {
-        return Some((1, "query operator as a key", evidence(t)));
+        return Some(Finding::new(Level::Pl1, "query operator as a key", t));
     }
     for c in op_key_re().captures_iter(s) {
         if OPS.contains(&&c[1]) {
-            return Some((1, "query operator", evidence(s)));
+            return Some(Finding::new(Level::Pl1, "query operator", s));
         }
     }
     if s.contains("$where") || js_break_re().is_match(s) {
-        return Some((1, "server-side JavaScript", evidence(s)));
+        return Some(Finding::new(Level::Pl1, "server-side JavaScript", s));
     }
     None
 }
@@ -85,31 +85,40 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str, ctx: InputContext) -> Option<u8> {
-        detect(&Norm::new(s), ctx).map(|f| f.0)
+    fn lvl(s: &str, ctx: InputContext) -> Option<Level> {
+        detect(&Norm::new(s), ctx).map(|f| f.level)
     }
 
     #[test]
     fn catches_nosql() {
-        assert_eq!(lvl("login[$ne]", InputContext::QueryName), Some(1));
-        assert_eq!(lvl("$gt", InputContext::Json), Some(1));
+        assert_eq!(lvl("login[$ne]", InputContext::QueryName), Some(Level::Pl1));
+        assert_eq!(lvl("$gt", InputContext::Json), Some(Level::Pl1));
         assert_eq!(
             lvl("{\"pass\": {\"$regex\": \"^a\"}}", InputContext::Raw),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("'; return true; var z='", InputContext::QueryValue),
-            Some(1)
+            Some(Level::Pl1)
         );
-        assert_eq!(lvl("x' || 'a'=='a", InputContext::QueryValue), Some(1));
-        assert_eq!(lvl("db.users.find({})", InputContext::QueryValue), Some(1));
-        assert_eq!(lvl("while(!null)", InputContext::QueryValue), Some(1));
+        assert_eq!(
+            lvl("x' || 'a'=='a", InputContext::QueryValue),
+            Some(Level::Pl1)
+        );
+        assert_eq!(
+            lvl("db.users.find({})", InputContext::QueryValue),
+            Some(Level::Pl1)
+        );
+        assert_eq!(
+            lvl("while(!null)", InputContext::QueryValue),
+            Some(Level::Pl1)
+        );
         assert_eq!(
             lvl(
                 "1;var t=new Date(); do{x=new Date();}while(x-t<5000)",
                 InputContext::QueryValue
             ),
-            Some(1)
+            Some(Level::Pl1)
         );
     }
 

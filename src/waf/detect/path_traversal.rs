@@ -4,7 +4,7 @@
 
 use super::file_inclusion::sensitive_file;
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 /// Folds the separators and tricks a server would treat as `/` or `..`.
 pub fn fold_path(s: &str) -> String {
@@ -76,19 +76,19 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     let back = n.lower.trim_start().starts_with("..\\") || n.lower.contains("..;/");
     let target = sensitive_file(after).is_some() || sensitive_file(&t).is_some() || hidden || back;
     let level = if target || steps >= 3 || steps >= 2 && ctx != InputContext::Referer {
-        1
+        Level::Pl1
     } else {
-        2
+        Level::Pl2
     };
-    Some((level, "directory traversal", evidence(&t)))
+    Some(Finding::new(level, "directory traversal", &t))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -103,7 +103,7 @@ mod tests {
             "%u002e%u002e%u2215%u002e%u002e%u2215x",
             "../.ssh/id_rsa",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -116,7 +116,7 @@ mod tests {
             "see p. 10.. and more",
             "a/b/c.txt",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -129,7 +129,7 @@ mod tests {
             "..\\..\\..\\inetpub\\logs",
             "x/%2e%2e/%2e%2e/%2e%2e/etc/motd",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
         for s in ["a.b/c.d", "./x/./y", "/./;/./", ".\\./"] {
             assert_eq!(

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level};
 
 const TOOLS: &[&str] = &[
     "sqlmap",
@@ -110,16 +110,24 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
         return None;
     }
     let m = matcher().find(&n.lower)?;
-    let level = if ctx == InputContext::Raw { 2 } else { 1 };
-    Some((level, "scanner signature", evidence(&n.lower[m.start()..])))
+    let level = if ctx == InputContext::Raw {
+        Level::Pl2
+    } else {
+        Level::Pl1
+    };
+    Some(Finding::new(
+        level,
+        "scanner signature",
+        &n.lower[m.start()..],
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lvl(s: &str, ctx: InputContext) -> Option<u8> {
-        detect(&Norm::new(s), ctx).map(|f| f.0)
+    fn lvl(s: &str, ctx: InputContext) -> Option<Level> {
+        detect(&Norm::new(s), ctx).map(|f| f.level)
     }
 
     #[test]
@@ -129,15 +137,15 @@ mod tests {
                 "sqlmap/1.7#stable (https://sqlmap.org)",
                 InputContext::UserAgent
             ),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("Mozilla/5.00 (Nikto/2.5.0)", InputContext::UserAgent),
-            Some(1)
+            Some(Level::Pl1)
         );
         assert_eq!(
             lvl("Mozilla/5.0 zgrab/0.x", InputContext::UserAgent),
-            Some(1)
+            Some(Level::Pl1)
         );
     }
 

@@ -4,7 +4,7 @@
 //! an HTTP fetcher should never follow (gopher, dict, tftp, ldap...).
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 
 const METADATA_HOSTS: &[&str] = &[
     "169.254.169.254",
@@ -57,12 +57,12 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     });
     // One pass for both lists (same answer as `contains` on each).
     if metadata.is_match(s) {
-        return Some((1, "cloud metadata address", evidence(s)));
+        return Some(Finding::new(Level::Pl1, "cloud metadata address", s));
     }
     if internal_host_value(s) {
-        return Some((1, "internal host name", evidence(s)));
+        return Some(Finding::new(Level::Pl1, "internal host name", s));
     }
-    let mut best: Option<(u8, &'static str)> = None;
+    let mut best: Option<Signal> = None;
     let mut targets = urls(s);
     if s.contains("://") || s.starts_with("http:") || s.starts_with("https:") {
         // `http://a.example &@10.0.0.1/`: every `@` inside an authority
@@ -75,11 +75,11 @@ pub fn detect(n: &Norm, ctx: InputContext) -> Option<Finding> {
     }
     for (scheme, host) in targets {
         let r = judge(&scheme, &host, ctx);
-        if r.is_some_and(|r| best.is_none_or(|b| r.0 < b.0)) {
+        if r.is_some_and(|r| best.is_none_or(|b| r.level < b.level)) {
             best = r;
         }
     }
-    best.map(|(l, why)| (l, why, evidence(s)))
+    best.map(|sig| sig.finding(s))
 }
 
 /// A value that is (or starts with) a host name only an internal fetch reaches.
@@ -152,9 +152,9 @@ fn urls(s: &str) -> Vec<(String, String)> {
     out
 }
 
-fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'static str)> {
+fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<Signal> {
     if BAD_SCHEMES.contains(&scheme) && !host_port.is_empty() {
-        return Some((1, "dangerous URL scheme"));
+        return Some(Signal::new(Level::Pl1, "dangerous URL scheme"));
     }
     if ctx == InputContext::Referer {
         return None;
@@ -164,7 +164,7 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
     if host == "localhost" || host.ends_with(".localhost") {
         // Development set-ups pass `http://localhost:port/` URLs around, so
         // the name alone is a weak sign.
-        return Some((2, "loopback host name"));
+        return Some(Signal::new(Level::Pl2, "loopback host name"));
     }
     if !web
         && !host
@@ -175,7 +175,7 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
         return None;
     }
     if host == "0" {
-        return Some((1, "loopback host"));
+        return Some(Signal::new(Level::Pl1, "loopback host"));
     }
     if host.contains(':') {
         return ipv6(host);
@@ -184,13 +184,16 @@ fn judge(scheme: &str, host_port: &str, ctx: InputContext) -> Option<(u8, &'stat
     let integer = !host.contains('.');
     if integer && web && host.len() >= 4 {
         // `http://3232235777`: nobody writes a public address as one number.
-        return Some((1, "IPv4 address written as one integer"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "IPv4 address written as one integer",
+        ));
     }
     let internal = classify(ip)?;
     if !canonical || internal == 0 {
-        return Some((1, "loopback or private address"));
+        return Some(Signal::new(Level::Pl1, "loopback or private address"));
     }
-    Some((2, "private address"))
+    Some(Signal::new(Level::Pl2, "private address"))
 }
 
 /// A single decimal number over 32 bits, as parsers that keep only the low
@@ -271,21 +274,21 @@ fn parse_num(p: &str) -> Option<u64> {
     p.parse().ok()
 }
 
-fn ipv6(h: &str) -> Option<(u8, &'static str)> {
+fn ipv6(h: &str) -> Option<Signal> {
     let h = h.trim_matches(['[', ']']);
     let h = h.split('%').next().unwrap_or(h);
     if let Ok(a) = h.parse::<std::net::Ipv6Addr>() {
         if a.is_loopback() || a.is_unspecified() {
-            return Some((1, "IPv6 loopback"));
+            return Some(Signal::new(Level::Pl1, "IPv6 loopback"));
         }
         if let Some(v4) = a.to_ipv4_mapped() {
             if classify(u32::from(v4)).is_some() {
-                return Some((1, "IPv4-mapped internal address"));
+                return Some(Signal::new(Level::Pl1, "IPv4-mapped internal address"));
             }
         }
         let seg = a.segments()[0];
         if seg & 0xffc0 == 0xfe80 || seg & 0xfe00 == 0xfc00 {
-            return Some((1, "IPv6 internal address"));
+            return Some(Signal::new(Level::Pl1, "IPv6 internal address"));
         }
         return None;
     }
@@ -294,18 +297,18 @@ fn ipv6(h: &str) -> Option<(u8, &'static str)> {
         || h.trim_start_matches(['0', ':']) == "1" && h.contains("::")
         || h == "0:0:0:0:0:0:0:1"
     {
-        return Some((1, "IPv6 loopback"));
+        return Some(Signal::new(Level::Pl1, "IPv6 loopback"));
     }
     if let Some(v4) = h.strip_prefix("::ffff:") {
         if parse_ipv4(v4).and_then(|(ip, _)| classify(ip)).is_some()
             || v4.starts_with("7f")
             || v4.starts_with("a9fe")
         {
-            return Some((1, "IPv4-mapped internal address"));
+            return Some(Signal::new(Level::Pl1, "IPv4-mapped internal address"));
         }
     }
     if h.starts_with("fe80:") || h.starts_with("fc") || h.starts_with("fd") {
-        return Some((2, "IPv6 internal address"));
+        return Some(Signal::new(Level::Pl2, "IPv6 internal address"));
     }
     None
 }
@@ -314,8 +317,8 @@ fn ipv6(h: &str) -> Option<(u8, &'static str)> {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -346,7 +349,7 @@ mod tests {
             "http://3232235777/",
             "http://0x1234567a9fea9fe/",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -362,7 +365,7 @@ mod tests {
             "spotify:track:12345",
             "https://unpkg.com/react@18/umd/react.js",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -370,7 +373,7 @@ mod tests {
     fn metadata_table_catches_each_entry() {
         for h in METADATA_HOSTS.iter().chain(METADATA_PATHS) {
             let v = format!("go to {h}/x");
-            assert_eq!(lvl(&v), Some(1), "{v}");
+            assert_eq!(lvl(&v), Some(Level::Pl1), "{v}");
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 
 fn delim_re() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
@@ -93,10 +93,10 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
         return None;
     }
     let r = directives(s).or_else(|| delimited(s));
-    r.map(|(l, why)| (l, why, evidence(&n.text)))
+    r.map(|sig| sig.finding(&n.text))
 }
 
-fn directives(s: &str) -> Option<(u8, &'static str)> {
+fn directives(s: &str) -> Option<Signal> {
     const STRONG: &[&str] = &[
         "<#assign",
         "<#import",
@@ -139,10 +139,12 @@ fn directives(s: &str) -> Option<(u8, &'static str)> {
     static M: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
     let strong = M.get_or_init(|| aho_corasick::AhoCorasick::new(STRONG).expect("static patterns"));
     // One pass for the whole list (same answer as `contains` on each).
-    strong.is_match(s).then_some((1, "template directive"))
+    strong
+        .is_match(s)
+        .then_some(Signal::new(Level::Pl1, "template directive"))
 }
 
-fn delimited(s: &str) -> Option<(u8, &'static str)> {
+fn delimited(s: &str) -> Option<Signal> {
     let mut best = None;
     for c in delim_re().captures_iter(s) {
         let body = c
@@ -156,10 +158,10 @@ fn delimited(s: &str) -> Option<(u8, &'static str)> {
             continue;
         }
         if arith_re().is_match(body) || MARKERS.iter().any(|m| body.contains(m)) {
-            return Some((1, "template expression"));
+            return Some(Signal::new(Level::Pl1, "template expression"));
         }
         if body.contains(['(', '[', '|']) {
-            best = Some((2, "template expression with a call"));
+            best = Some(Signal::new(Level::Pl2, "template expression with a call"));
         }
     }
     best
@@ -169,8 +171,8 @@ fn delimited(s: &str) -> Option<(u8, &'static str)> {
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::QueryValue).map(|f| f.level)
     }
 
     #[test]
@@ -189,7 +191,7 @@ mod tests {
             "*{T(java.lang.System).getenv()}",
             "{% if 1 %}yes{% endif %}",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -197,9 +199,9 @@ mod tests {
     fn early_exit_keeps_keyword_directives() {
         assert_eq!(
             lvl("freemarker.template.utility.ObjectConstructor"),
-            Some(1)
+            Some(Level::Pl1)
         );
-        assert_eq!(lvl("x #set($a = 2)"), Some(1));
+        assert_eq!(lvl("x #set($a = 2)"), Some(Level::Pl1));
         assert_eq!(lvl("plain words only"), None);
     }
 
@@ -213,7 +215,7 @@ mod tests {
             "see #{ticket}",
             "50% off {today}",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 }

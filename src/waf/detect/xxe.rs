@@ -3,7 +3,7 @@
 //! XInclude.
 
 use super::norm::Norm;
-use super::{evidence, Finding, InputContext};
+use super::{Finding, InputContext, Level, Signal};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -19,7 +19,7 @@ fn entity_fragment(s: &str) -> Option<Finding> {
         [_, kw, ..] => matches!(*kw, "system" | "public"),
         _ => false,
     };
-    external.then(|| (1, "external entity declaration", evidence(&s[at..])))
+    external.then(|| Finding::new(Level::Pl1, "external entity declaration", &s[at..]))
 }
 
 /// `<xs:include schemaLocation="http://...">` and its kin (import,
@@ -45,8 +45,8 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
         let external = squeezed.contains(" system ")
             || squeezed.contains(" public ")
             || squeezed.contains("<!entity %");
-        Some((
-            1,
+        Some(Signal::new(
+            Level::Pl1,
             if external {
                 "external entity declaration"
             } else {
@@ -56,29 +56,32 @@ pub fn detect(n: &Norm, _ctx: InputContext) -> Option<Finding> {
     } else if squeezed.contains("<!doctype")
         && (squeezed.contains(" system \"") || squeezed.contains(" system '"))
     {
-        Some((1, "DOCTYPE with an external DTD"))
+        Some(Signal::new(Level::Pl1, "DOCTYPE with an external DTD"))
     } else if squeezed.contains("<xi:include") || squeezed.contains("w3.org/2001/xinclude") {
-        Some((1, "XInclude"))
+        Some(Signal::new(Level::Pl1, "XInclude"))
     } else if schema_include(&squeezed) {
-        Some((1, "XML Schema include of another document"))
+        Some(Signal::new(
+            Level::Pl1,
+            "XML Schema include of another document",
+        ))
     } else if squeezed.contains("schemalocation=") {
-        Some((2, "schema location hint"))
+        Some(Signal::new(Level::Pl2, "schema location hint"))
     } else if squeezed.contains("<!doctype") && squeezed.contains('[') {
-        Some((2, "DOCTYPE with an internal subset"))
+        Some(Signal::new(Level::Pl2, "DOCTYPE with an internal subset"))
     } else if squeezed.contains("<!attlist") || squeezed.contains("<!element") {
-        Some((2, "DTD declaration"))
+        Some(Signal::new(Level::Pl2, "DTD declaration"))
     } else {
         None
     };
-    r.map(|(l, why)| (l, why, evidence(&squeezed)))
+    r.map(|sig| sig.finding(&squeezed))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lvl(s: &str) -> Option<u8> {
-        detect(&Norm::new(s), InputContext::Xml).map(|f| f.0)
+    fn lvl(s: &str) -> Option<Level> {
+        detect(&Norm::new(s), InputContext::Xml).map(|f| f.level)
     }
 
     #[test]
@@ -94,7 +97,7 @@ mod tests {
             "<s:schema xmlns:s=\"http://www.w3.org/2001/XMLSchema\"><s:import namespace=\"urn:x\" schemaLocation=\"http://example.net/x.xsd\"/></s:schema>",
             "<!DOCTYPE d SYSTEM \"//example.net/d\" ><d/>",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -108,7 +111,7 @@ mod tests {
             "<order><include>gift box</include><import>no</import></order>",
             "!entity",
         ] {
-            assert_ne!(lvl(s), Some(1), "{s}");
+            assert_ne!(lvl(s), Some(Level::Pl1), "{s}");
         }
     }
 
@@ -119,7 +122,7 @@ mod tests {
             "<r xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"/x\"/></r>",
             "&lt;!ENTITY % p SYSTEM 'http://example.com/e.dtd'&gt;",
         ] {
-            assert_eq!(lvl(s), Some(1), "{s}");
+            assert_eq!(lvl(s), Some(Level::Pl1), "{s}");
         }
         assert_eq!(lvl("plain text, no markup"), None);
     }

@@ -322,7 +322,7 @@ impl Shared<'_> {
                 };
                 match hit {
                     None => return Outcome::Miss,
-                    Some(h) if h.level > self.policy.paranoia => return Outcome::AbovePolicy,
+                    Some(h) if h.level.get() > self.policy.paranoia => return Outcome::AbovePolicy,
                     Some(h) => OpMatch::from(h),
                 }
             }

@@ -153,7 +153,7 @@ impl Operator {
             Operator::Detect(_) if plain_number(value) => None,
             Operator::Detect(d) => {
                 let hit = detect::run(*d, value, ctx)?;
-                (hit.level <= pl).then(|| OpMatch::from(hit))
+                (hit.level.get() <= pl).then(|| OpMatch::from(hit))
             }
             Operator::Any => Some(OpMatch::whole(value)),
         }

@@ -2,6 +2,8 @@
 //! tricks, and shapes that only a shell would read (download cradles,
 //! `$((...))`, `${x#y}`, cmd.exe `for`/`if`, redirections into system paths).
 
+use crate::waf::detect::{Level, Signal};
+
 /// `ca't'`, `c"a"t`: quotes that only split a word.
 fn unquote_inside_words(s: &str) -> String {
     let b: Vec<char> = s.chars().collect();
@@ -154,7 +156,7 @@ fn strip_unknown_vars(s: &str) -> String {
 
 /// Shapes only a shell reads: download cradles, reverse shells, expansions,
 /// cmd.exe loops and conditions, redirections into system directories.
-pub fn special(s: &str) -> Option<(u8, &'static str)> {
+pub fn special(s: &str) -> Option<Signal> {
     const STRONG: &[&str] = &[
         "/dev/tcp/",
         "/dev/udp/",
@@ -189,13 +191,16 @@ pub fn special(s: &str) -> Option<(u8, &'static str)> {
     let strong = M.get_or_init(|| aho_corasick::AhoCorasick::new(STRONG).expect("static patterns"));
     // One pass for the whole list (same answer as `contains` on each).
     if strong.is_match(s) {
-        return Some((1, "shell or download cradle"));
+        return Some(Signal::new(Level::Pl1, "shell or download cradle"));
     }
     // The redirection pattern needs a `>`.
     if s.contains('>') && redirect_re().is_match(s) {
-        return Some((1, "redirection into a system directory"));
+        return Some(Signal::new(
+            Level::Pl1,
+            "redirection into a system directory",
+        ));
     }
-    expansion(s).then_some((1, "shell expansion or cmd loop"))
+    expansion(s).then_some(Signal::new(Level::Pl1, "shell expansion or cmd loop"))
 }
 
 fn redirect_re() -> &'static regex::Regex {

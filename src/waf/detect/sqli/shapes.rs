@@ -3,6 +3,7 @@
 //! injections, system catalogs and variables, subqueries.
 
 use super::lex::Tok;
+use crate::waf::detect::{Level, Signal};
 
 /// Functions whose call alone is an injection at level 1.
 const STRONG: &[&str] = &[
@@ -79,7 +80,7 @@ pub(super) fn union_select(rest: &[&Tok]) -> bool {
 }
 
 /// Shapes that are injections wherever they appear.
-pub(super) fn anywhere(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
+pub(super) fn anywhere(body: &[&Tok], fp: &str) -> Option<Signal> {
     let mut best = None;
     for (i, t) in body.iter().enumerate() {
         let next = body.get(i + 1);
@@ -90,53 +91,55 @@ pub(super) fn anywhere(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
             'E' if matches!(t.text.as_str(), "exec" | "execute")
                 && next.is_some_and(|p| is_proc(&p.text)) =>
             {
-                Some((1, "stored procedure call"))
+                Some(Signal::new(Level::Pl1, "stored procedure call"))
             }
             'E' if t.text == "waitfor"
                 && next.is_some_and(|d| d.text == "delay" || d.text == "time") =>
             {
-                Some((1, "WAITFOR time probe"))
+                Some(Signal::new(Level::Pl1, "WAITFOR time probe"))
             }
             'k' if t.text == "into"
                 && next.is_some_and(|d| d.text == "outfile" || d.text == "dumpfile") =>
             {
-                Some((1, "INTO OUTFILE"))
+                Some(Signal::new(Level::Pl1, "INTO OUTFILE"))
             }
-            'v' if is_sys_var(&t.text) => Some((1, "system variable")),
+            'v' if is_sys_var(&t.text) => Some(Signal::new(Level::Pl1, "system variable")),
             'E' if t.text == "select" && i == 0 => full_select(body, fp),
             '(' if next.is_some_and(|s| s.text == "select") => subquery(&body[i + 2..]),
             'o' if t.text == ":=" && i > 0 && body[i - 1].kind == 'v' => {
-                Some((1, "SQL variable assignment"))
+                Some(Signal::new(Level::Pl1, "SQL variable assignment"))
             }
             'k' if t.text == "case" && next.is_some_and(|w| w.text == "when") => {
-                Some((1, "CASE WHEN expression"))
+                Some(Signal::new(Level::Pl1, "CASE WHEN expression"))
             }
             'k' if t.text == "procedure" && next.is_some_and(|w| w.text == "analyse") => {
-                Some((1, "PROCEDURE ANALYSE"))
+                Some(Signal::new(Level::Pl1, "PROCEDURE ANALYSE"))
             }
             'k' if t.text == "having" && body[i + 1..].iter().take(6).any(|w| w.kind == 'o') => {
-                Some((1, "HAVING condition"))
+                Some(Signal::new(Level::Pl1, "HAVING condition"))
             }
-            'k' if t.text == "as" && alias_from(body, i) => Some((1, "column alias before FROM")),
+            'k' if t.text == "as" && alias_from(body, i) => {
+                Some(Signal::new(Level::Pl1, "column alias before FROM"))
+            }
             'E' if t.text == "execute" && next.is_some_and(|w| w.text == "immediate") => {
-                Some((1, "EXECUTE IMMEDIATE"))
+                Some(Signal::new(Level::Pl1, "EXECUTE IMMEDIATE"))
             }
             'o' if t.text == "::"
                 && i > 0
                 && matches!(body[i - 1].kind, 's' | ')')
                 && next.is_some_and(|w| w.kind == 'i' || w.kind == 'k') =>
             {
-                Some((1, "cast of a literal"))
+                Some(Signal::new(Level::Pl1, "cast of a literal"))
             }
             'i' if t.text == "to" && next.is_some_and(|w| w.text == "program") => {
-                Some((1, "COPY TO PROGRAM"))
+                Some(Signal::new(Level::Pl1, "COPY TO PROGRAM"))
             }
             'k' if t.text == "from" => next
                 .filter(|x| is_sys_table(&x.text))
-                .map(|_| (1, "system catalog read")),
+                .map(|_| Signal::new(Level::Pl1, "system catalog read")),
             _ => None,
         };
-        if r.is_some_and(|r| r.0 == 1) {
+        if r.is_some_and(|r| r.level == Level::Pl1) {
             return r;
         }
         best = best.or(r);
@@ -144,14 +147,14 @@ pub(super) fn anywhere(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
     best
 }
 
-fn subquery(rest: &[&Tok]) -> Option<(u8, &'static str)> {
+fn subquery(rest: &[&Tok]) -> Option<Signal> {
     let a = rest.first()?;
     let b = rest.get(1);
     let sql = matches!(a.kind, 'n' | 'v' | 'F' | '(')
         || a.text == "*"
         || a.kind == 'k' && matches!(a.text.as_str(), "case" | "distinct" | "top")
         || a.kind == 'i' && b.is_some_and(|b| b.text == "from" || b.kind == ',');
-    sql.then_some((1, "subquery"))
+    sql.then_some(Signal::new(Level::Pl1, "subquery"))
 }
 
 /// `AS alias FROM` where the alias is quoted or the expression closes a parenthesis.
@@ -202,7 +205,7 @@ pub(super) fn is_sys_table(name: &str) -> bool {
     SYS_TABLES.iter().any(|s| name.starts_with(s))
 }
 
-fn union_tail(rest: &[&Tok]) -> Option<(u8, &'static str)> {
+fn union_tail(rest: &[&Tok]) -> Option<Signal> {
     let sel = rest.iter().position(|t| t.kind == 'E')?;
     let after: Vec<char> = rest[sel + 1..].iter().take(3).map(|t| t.kind).collect();
     let first = rest.get(sel + 1);
@@ -222,13 +225,13 @@ fn union_tail(rest: &[&Tok]) -> Option<(u8, &'static str)> {
             _ => false,
         };
     Some(if sql_like {
-        (1, "UNION SELECT")
+        Signal::new(Level::Pl1, "UNION SELECT")
     } else {
-        (2, "union select words")
+        Signal::new(Level::Pl2, "union select words")
     })
 }
 
-fn stacked(e: &Tok, rest: &[&Tok]) -> Option<(u8, &'static str)> {
+fn stacked(e: &Tok, rest: &[&Tok]) -> Option<Signal> {
     if e.kind != 'E' {
         return None;
     }
@@ -262,38 +265,38 @@ fn stacked(e: &Tok, rest: &[&Tok]) -> Option<(u8, &'static str)> {
         }
         _ => false,
     };
-    ok.then_some((1, "stacked query"))
+    ok.then_some(Signal::new(Level::Pl1, "stacked query"))
 }
 
-fn strong_call(name: &str, args: &[&Tok]) -> Option<(u8, &'static str)> {
+fn strong_call(name: &str, args: &[&Tok]) -> Option<Signal> {
     let last = name.rsplit('.').next().unwrap_or(name);
     let first = name.split('.').next().unwrap_or(name);
     let strong = STRONG.contains(&last) || first.starts_with("utl_") || first.starts_with("dbms_");
     let Some(arg) = args.first() else {
-        return strong.then_some((1, "function typical of SQL injection"));
+        return strong.then_some(Signal::new(Level::Pl1, "function typical of SQL injection"));
     };
     let sqlish_arg = matches!(arg.kind, 'n' | 'v' | 'F' | 'E' | 's' | '(' | ')' | 'o');
     if strong && sqlish_arg {
         let numeric = matches!(arg.kind, 'n' | '(')
             || arg.kind == 'o' && args.get(1).is_some_and(|a| a.kind == 'n');
         if matches!(last, "sleep" | "pg_sleep" | "benchmark") && !numeric {
-            return Some((2, "time function"));
+            return Some(Signal::new(Level::Pl2, "time function"));
         }
         if last == "request" && first != "utl_http" {
             return None;
         }
-        return Some((1, "function typical of SQL injection"));
+        return Some(Signal::new(Level::Pl1, "function typical of SQL injection"));
     }
     None
 }
 
-fn full_select(body: &[&Tok], fp: &str) -> Option<(u8, &'static str)> {
+fn full_select(body: &[&Tok], fp: &str) -> Option<Signal> {
     let from = body.iter().position(|t| t.text == "from")?;
     let cols: String = fp[1..from].to_string();
     let star = body.get(1).is_some_and(|t| t.text == "*");
     let where_cmp = body.iter().any(|t| t.text == "where") && fp[from..].contains('o');
     if star || cols.contains(',') || cols.contains('F') || where_cmp {
-        return Some((1, "SELECT ... FROM query"));
+        return Some(Signal::new(Level::Pl1, "SELECT ... FROM query"));
     }
-    Some((2, "select from words"))
+    Some(Signal::new(Level::Pl2, "select from words"))
 }
