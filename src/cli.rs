@@ -47,11 +47,32 @@ pub enum Command {
         #[arg(short, long, default_value = "conf/rampart.yaml")]
         config: PathBuf,
     },
+    /// Certificates.
+    Cert {
+        /// What to do.
+        #[command(subcommand)]
+        command: CertCommand,
+    },
     /// WAF tools.
     Waf {
         /// What to do.
         #[command(subcommand)]
         command: WafCommand,
+    },
+}
+
+/// `rampart cert ...`
+#[derive(Subcommand, Debug)]
+pub enum CertCommand {
+    /// Each certificate of a config: names, issuer, not-after, days left,
+    /// source. Reads the files; needs no running server.
+    Status {
+        /// Config file.
+        #[arg(short, long, default_value = "conf/rampart.yaml")]
+        config: PathBuf,
+        /// JSON for scripts.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -106,6 +127,23 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Check { config } => check(&config),
         Command::Reload { config } => reload(&config),
+        Command::Cert {
+            command: CertCommand::Status { config, json },
+        } => {
+            let Some(cfg) = load_or_report(&config) else {
+                return ExitCode::FAILURE;
+            };
+            let rows = crate::tls::status::status(&cfg.tls.certificates, crate::tls::unix_now());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).unwrap_or_default()
+                );
+            } else {
+                print!("{}", crate::tls::status::table(&rows));
+            }
+            ExitCode::SUCCESS
+        }
         Command::Waf {
             command:
                 WafCommand::Explain {

@@ -304,3 +304,45 @@ fn bad_certificate_files_are_config_errors_with_their_line() {
     let none = check("");
     assert!(none.contains("listeners[0].tls"), "{none}");
 }
+
+#[test]
+fn cert_status_reads_the_config_without_a_server() {
+    let ca = Ca::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (a, ak) = ca.leaf(&["a.test", "www.a.test"]);
+    std::fs::write(dir.path().join("a.pem"), a).unwrap();
+    std::fs::write(dir.path().join("a.key"), ak).unwrap();
+    let cfg = dir.path().join("r.yaml");
+    std::fs::write(
+        &cfg,
+        "listeners:\n  - address: 127.0.0.1:1\n    tls: true\nupstreams:\n  a: { servers: [\"127.0.0.1:2\"] }\nroutes:\n  - name: r\n    upstream: a\ntls:\n  certificates:\n    - { cert: a.pem, key: a.key }\n",
+    )
+    .unwrap();
+    let run = |json: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rampart"));
+        cmd.args(["cert", "status", "-c"]).arg(&cfg);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let rows: serde_json::Value = serde_json::from_str(&run(true)).unwrap();
+    assert_eq!(
+        rows[0]["names"],
+        serde_json::json!(["a.test", "www.a.test"])
+    );
+    assert_eq!(rows[0]["source"], "file");
+    assert!(rows[0]["issuer"]
+        .as_str()
+        .unwrap()
+        .contains("Rampart test CA"));
+    // rcgen's default validity runs to 4096: many years left.
+    assert!(rows[0]["seconds_left"].as_i64().unwrap() > 365 * 86_400);
+    let table = run(false);
+    assert!(
+        table.contains("a.test,www.a.test") && table.contains("file"),
+        "{table}"
+    );
+}

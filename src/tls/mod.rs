@@ -4,6 +4,7 @@
 //! knows no routes and no WAF.
 
 pub mod cert;
+pub mod status;
 pub mod store;
 
 pub use cert::{CertError, CertSource, Certificate};
