@@ -64,12 +64,30 @@ fn shaped_bytes() -> impl Strategy<Value = Vec<u8>> {
     .prop_map(|v| v.concat())
 }
 
-fn default_engine() -> &'static Engine {
+/// The engine from the shipped `filters/*.yaml`. A load failure panics:
+/// fuzzing an empty engine would pass and prove nothing.
+fn shipped_engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let glob = concat!(env!("CARGO_MANIFEST_DIR"), "/filters/*.yaml");
-        Engine::compile(load_files(&[glob]).unwrap_or_default())
+        let rules =
+            load_files(&[glob]).unwrap_or_else(|e| panic!("loading the shipped rules {glob}: {e}"));
+        let engine = Engine::compile(rules);
+        assert!(!engine.is_empty(), "no rules in {glob}");
+        engine
     })
+}
+
+#[test]
+fn fuzzes_the_shipped_rules() {
+    let h = vec![("host".to_string(), "shop.test".to_string())];
+    let uri = "/search?q=1%27%20union%20select%20password%20from%20users--";
+    let view = RequestView::new("GET", uri, &h, None, IpAddr::from([1, 2, 3, 4]));
+    let verdict = shipped_engine().evaluate(&view, &Policy::default());
+    assert!(
+        verdict.blocked,
+        "the shipped rules pass an attack: {verdict:?}"
+    );
 }
 
 fn exercise(view: &RequestView<'_>) {
@@ -110,7 +128,7 @@ proptest! {
         ];
         let view = RequestView::new("POST", &uri, &h, Some(&body), IpAddr::from([1, 2, 3, 4]));
         let policy = Policy { paranoia: 4, ..Policy::default() };
-        let verdict = default_engine().evaluate(&view, &policy);
+        let verdict = shipped_engine().evaluate(&view, &policy);
         prop_assert!(verdict.matches.iter().all(|m| m.value.chars().count() <= 129));
     }
 
