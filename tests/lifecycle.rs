@@ -237,7 +237,9 @@ fn graceful_upgrade_under_load_loses_nothing() {
     stop.store(true, Ordering::SeqCst);
     let (ok, failed) = finish(workers);
     assert_eq!(failed, 0, "log:\n{}", e.log());
-    assert!(ok >= 2000, "only {ok} requests");
+    // Traffic flowed throughout (how fast is a benchmark's business, not
+    // this test's: a loaded CI machine serves fewer).
+    assert!(ok >= 200, "only {ok} requests");
     assert_eq!(
         get(e.addr, "/").unwrap().status,
         404,
@@ -265,7 +267,9 @@ fn reload_under_load_loses_nothing() {
     stop.store(true, Ordering::SeqCst);
     let (ok, failed) = finish(workers);
     assert_eq!(failed, 0, "log:\n{}", e.log());
-    assert!(ok >= 2000, "only {ok} requests");
+    // Traffic flowed throughout (how fast is a benchmark's business, not
+    // this test's: a loaded CI machine serves fewer).
+    assert!(ok >= 200, "only {ok} requests");
     assert_eq!(
         request(e.addr, "GET", "/", &[("Host", "r4.test")], b"")
             .unwrap()
