@@ -165,3 +165,27 @@ proptest! {
         }
     }
 }
+
+/// Regression (fuzz/run, `detect` target input `\x02/**************q`: the
+/// query-value context, then the value): the file-inclusion detector's glob
+/// matcher was exponential in the stars (14 took 27 s, 40 never ended: the
+/// test did not finish in 14 minutes).
+/// Through `detect::run` and through the whole engine, as a request takes it.
+#[test]
+fn regression_many_glob_stars_finish() {
+    use crate::waf::detect::{self, Detector, InputContext};
+    let value = format!("/{}q", "*".repeat(40));
+    for d in Detector::ALL {
+        let _ = detect::run(d, &value, InputContext::QueryValue);
+    }
+    let h = vec![("host".to_string(), "shop.test".to_string())];
+    let uri = format!("/a?f={value}&g=/e{}c/pass*", "*".repeat(40));
+    let view = RequestView::new("GET", &uri, &h, None, IpAddr::from([1, 2, 3, 4]));
+    let policy = Policy {
+        paranoia: 4,
+        ..Policy::default()
+    };
+    let verdict = shipped_engine().evaluate(&view, &policy);
+    // The globbed /etc/passwd is still caught.
+    assert!(verdict.blocked, "{verdict:?}");
+}

@@ -8,6 +8,7 @@ pub mod cmdi;
 pub mod crlf;
 pub mod file_inclusion;
 mod finding;
+mod glob;
 pub mod java;
 pub mod jndi;
 pub mod ldap;
