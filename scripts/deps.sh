@@ -4,7 +4,7 @@
 set -euo pipefail
 want=(cmake)
 if [ "${1:-build}" = test ]; then
-  want+=(python3-yaml redis-server chromium nodejs curl openssl)
+  want+=(python3-yaml redis-server chromium nodejs curl openssl pebble)
 fi
 missing=()
 for p in "${want[@]}"; do

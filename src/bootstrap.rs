@@ -51,12 +51,16 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     let listeners = config.listeners.clone();
     let metrics_addr = config.metrics;
     let demo = config.demo_upstream;
+    let acme_wait = config.acme.as_ref().is_some_and(|a| a.wait);
     let shared = Shared::new(Snapshot::build(config, None)?);
+    let acme = Arc::new(crate::acme::Runtime::default());
+    acme.set_holding(acme_wait);
 
     for (i, l) in listeners.iter().enumerate() {
         let proxy = EdgeProxy {
             shared: shared.clone(),
             keepalive_secs: l.keepalive_timeout.as_secs(),
+            acme: acme.clone(),
         };
         let mut app = pingora_proxy::http_proxy(&server.configuration, proxy);
         let mut opts = app.server_options.take().unwrap_or_default();
@@ -107,6 +111,13 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
         "access-maintenance",
         AccessMaintenance {
             shared: shared.clone(),
+        },
+    ));
+    server.add_service(background_service(
+        "acme",
+        crate::acme::AcmeService {
+            shared: shared.clone(),
+            runtime: acme,
         },
     ));
     server.add_service(background_service("reload", Reloader { shared }));

@@ -74,6 +74,20 @@ pub enum CertCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Asks the running server to renew an ACME certificate now (by its
+    /// first name), through a request file in `acme.storage`; the server
+    /// picks it up within a second. Waits for the attempt and prints its
+    /// result.
+    Renew {
+        /// The certificate's first name in `acme.certificates`.
+        name: String,
+        /// Config file.
+        #[arg(short, long, default_value = "conf/rampart.yaml")]
+        config: PathBuf,
+        /// Longest wait for the attempt's result (0: do not wait).
+        #[arg(long, default_value = "180s", value_parser = humantime::parse_duration)]
+        wait: std::time::Duration,
+    },
 }
 
 /// `rampart waf ...`
@@ -133,7 +147,11 @@ pub fn run(cli: Cli) -> ExitCode {
             let Some(cfg) = load_or_report(&config) else {
                 return ExitCode::FAILURE;
             };
-            let rows = crate::tls::status::status(&cfg.tls.certificates, crate::tls::unix_now());
+            let now = crate::tls::unix_now();
+            let mut rows = crate::tls::status::status(&cfg.tls.certificates, now);
+            if let Some(a) = &cfg.acme {
+                rows.extend(crate::acme::service::status(a, now));
+            }
             if json {
                 println!(
                     "{}",
@@ -143,6 +161,14 @@ pub fn run(cli: Cli) -> ExitCode {
                 print!("{}", crate::tls::status::table(&rows));
             }
             ExitCode::SUCCESS
+        }
+        Command::Cert {
+            command: CertCommand::Renew { name, config, wait },
+        } => {
+            let Some(cfg) = load_or_report(&config) else {
+                return ExitCode::FAILURE;
+            };
+            cert_renew(&cfg, &name, wait)
         }
         Command::Waf {
             command:
@@ -356,4 +382,65 @@ fn reload(path: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `rampart cert renew NAME`: drops a request file the running server's
+/// ACME service takes within a second, then waits for the attempt's record.
+fn cert_renew(cfg: &crate::config::Config, name: &str, wait: std::time::Duration) -> ExitCode {
+    let Some(acme) = &cfg.acme else {
+        eprintln!("{}: no acme: section", cfg.source.display());
+        return ExitCode::FAILURE;
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    let Some(cert) = acme.certificates.iter().find(|c| c.names[0] == name) else {
+        let known: Vec<&str> = acme
+            .certificates
+            .iter()
+            .map(|c| c.names[0].as_str())
+            .collect();
+        eprintln!(
+            "no ACME certificate named `{name}`; expected one of: {}",
+            known.join(", ")
+        );
+        return ExitCode::FAILURE;
+    };
+    let id = cert.id();
+    let storage = crate::acme::Storage::new(&acme.storage);
+    let before = storage.records().get(&id).and_then(|r| r.last_attempt);
+    let asked = crate::tls::unix_now();
+    if let Err(e) = storage.ensure().and_then(|()| storage.request_renewal(&id)) {
+        eprintln!(
+            "cannot write the renewal request in {}: {e}",
+            acme.storage.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    println!("renewal of {name} requested");
+    if wait.is_zero() {
+        return ExitCode::SUCCESS;
+    }
+    let deadline = std::time::Instant::now() + wait;
+    while std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        let records = storage.records();
+        let Some(r) = records.get(&id) else { continue };
+        let attempted = r
+            .last_attempt
+            .is_some_and(|t| t >= asked && Some(t) != before);
+        let finished = r.last_success == r.last_attempt || r.last_error.is_some();
+        if attempted && finished && r.last_attempt.is_some() {
+            if let Some(e) = &r.last_error {
+                eprintln!("renewal of {name} failed: {e}");
+                return ExitCode::FAILURE;
+            }
+            println!("renewed {name}; the running server serves the new certificate");
+            return ExitCode::SUCCESS;
+        }
+    }
+    eprintln!(
+        "no result within {}s: is the server running with this config? (the request stays in {})",
+        wait.as_secs(),
+        acme.storage.join("renew").display()
+    );
+    ExitCode::FAILURE
 }

@@ -33,11 +33,13 @@
 //! | [`waf`] | the pure WAF: `request/`, `decode/`, `transform/`, `engine/`, `detect/`, `checks/`, `yaml/` |
 //! | [`upstream`] | pools over pingora-load-balancing, health checks |
 //! | [`tls`] | certificates (PEM files, checked) and the per-SNI store rustls resolves from |
+//! | [`acme`] | background ACME service: orders, HTTP-01 challenge store, DNS-01 hook, renewal with backoff, atomic storage, publish to `tls` |
 //! | [`telemetry`] | metrics, access log, audit log, the metrics/health endpoint |
 //! | [`explain`] | `rampart waf explain`: one request through a config's WAF, offline |
 //! | [`demo`] | the built-in echo upstream of the default config |
 
 pub mod access;
+pub mod acme;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

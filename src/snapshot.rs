@@ -7,7 +7,6 @@ use crate::access::clock::SystemClock;
 use crate::access::state::{AccessError, AccessState};
 use crate::config::{Config, RouteConfig, RouteWaf};
 use crate::route::{Matcher, Router};
-use crate::telemetry::metrics;
 use crate::tls::CertStore;
 use crate::upstream::{Pool, PoolError};
 use crate::waf::checks::csrf::CsrfPolicy;
@@ -223,11 +222,5 @@ impl Shared {
 fn publish_certs(store: &CertStore, config: &Config) {
     let tls = &config.tls;
     store.publish(tls.certificates.clone(), tls.default_certificate.as_deref());
-    metrics::TLS_CERT_EXPIRY.reset();
-    for c in &tls.certificates {
-        metrics::TLS_CERT_EXPIRY
-            .with_label_values(&[c.primary_name()])
-            .set(c.not_after);
-    }
     store.warn_expiring(crate::tls::unix_now());
 }

@@ -310,7 +310,7 @@ fn every_shipped_config_is_valid() {
         assert_checks(&copy);
         checked += 1;
     }
-    assert!(checked >= 2, "found {checked} configs");
+    assert!(checked >= 3, "found {checked} configs");
 }
 
 fn assert_checks(path: &std::path::Path) {

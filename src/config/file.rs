@@ -52,6 +52,92 @@ pub struct FileConfig {
     /// Certificates for the TLS listeners.
     #[serde(default)]
     pub tls: Option<TlsSection>,
+    /// Certificates obtained and renewed automatically over ACME.
+    #[serde(default)]
+    pub acme: Option<AcmeSection>,
+}
+
+/// `acme:`: the background ACME service (RFC 8555) that obtains and renews
+/// certificates and publishes them to the TLS listeners.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeSection {
+    /// `letsencrypt`, `letsencrypt-staging`, or any RFC 8555 directory URL.
+    #[serde(default)]
+    pub directory: Option<String>,
+    /// Contact address for the account (`ops@example.com`).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Folder for the account key and the certificates (created 0700).
+    #[serde(default)]
+    pub storage: Option<String>,
+    /// PEM file with the root CA that signs the directory's HTTPS
+    /// certificate (private ACME servers); absent: the system's roots.
+    #[serde(default)]
+    pub ca_root: Option<String>,
+    /// External Account Binding, for CAs that require it.
+    #[serde(default)]
+    pub eab: Option<EabSection>,
+    /// Renew when a certificate has less than this left (default 30d).
+    #[serde(default, with = "opt_duration")]
+    pub renew_before: Option<Duration>,
+    /// How often certificates are checked for renewal (default 12h).
+    #[serde(default, with = "opt_duration")]
+    pub check_interval: Option<Duration>,
+    /// First delay after a failed order (default 1m); doubles per failure.
+    #[serde(default, with = "opt_duration")]
+    pub retry_initial: Option<Duration>,
+    /// Longest delay between retries (default 6h).
+    #[serde(default, with = "opt_duration")]
+    pub retry_max: Option<Duration>,
+    /// Answer every request but ACME challenges with 503 until each
+    /// certificate has been obtained (default false: serve meanwhile).
+    #[serde(default)]
+    pub wait: bool,
+    /// DNS-01 settings (needed for wildcard names).
+    #[serde(default)]
+    pub dns: Option<AcmeDnsSection>,
+    /// The certificates to obtain.
+    #[serde(default)]
+    pub certificates: Vec<AcmeCertSection>,
+}
+
+/// `acme.eab`: External Account Binding credentials from the CA.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EabSection {
+    /// Key identifier.
+    pub kid: String,
+    /// HMAC key, base64url as the CA gives it.
+    pub hmac_key: String,
+}
+
+/// `acme.dns`: how DNS-01 challenges are presented.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeDnsSection {
+    /// Command run as `HOOK present|cleanup FQDN VALUE` (lego's `exec`
+    /// convention), e.g. a script calling the DNS provider's API.
+    pub hook: String,
+    /// DNS server polled for the TXT record before the CA is told to check
+    /// (`host:port`; default: the first `nameserver` in /etc/resolv.conf).
+    #[serde(default)]
+    pub resolver: Option<String>,
+    /// Longest wait for the record to appear (default 2m).
+    #[serde(default, with = "opt_duration")]
+    pub propagation_timeout: Option<Duration>,
+}
+
+/// One certificate of `acme.certificates`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcmeCertSection {
+    /// DNS names; the first names the certificate.
+    pub names: Vec<String>,
+    /// `http-01` (default; answered by the plain listeners) or `dns-01`
+    /// (required for wildcards; through `acme.dns.hook`).
+    #[serde(default)]
+    pub challenge: Option<String>,
 }
 
 /// `tls:`: the certificates every TLS listener serves, chosen by SNI.

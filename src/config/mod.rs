@@ -1,6 +1,7 @@
 //! Configuration: YAML → validated [`Config`]. `file` mirrors the YAML,
 //! `model` holds checked types, errors name the file, line and key.
 
+pub mod acme;
 pub mod error;
 pub mod file;
 pub mod model;

@@ -35,6 +35,8 @@ pub struct Config {
     pub access: AccessConfig,
     /// Certificates of the TLS listeners.
     pub tls: TlsSettings,
+    /// The ACME service, when `acme:` is set.
+    pub acme: Option<super::acme::AcmeSettings>,
 }
 
 /// Process settings.

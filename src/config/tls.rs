@@ -20,8 +20,14 @@ pub struct TlsSettings {
 }
 
 /// Loads every certificate of `tls:` (paths relative to `dir`) and checks the
-/// listeners against it.
-pub fn global(section: Option<&TlsSection>, dir: &Path, listeners: &[Listener]) -> R<TlsSettings> {
+/// listeners against it and the names the ACME service will obtain
+/// (`acme_names`).
+pub fn global(
+    section: Option<&TlsSection>,
+    dir: &Path,
+    listeners: &[Listener],
+    acme_names: &[String],
+) -> R<TlsSettings> {
     let empty = TlsSection::default();
     let s = section.unwrap_or(&empty);
     let mut certificates = Vec::new();
@@ -45,18 +51,19 @@ pub fn global(section: Option<&TlsSection>, dir: &Path, listeners: &[Listener]) 
     }
     if let Some(d) = &s.default_certificate {
         let d = d.to_ascii_lowercase();
-        if !certificates.iter().any(|c| c.names.contains(&d)) {
+        if !certificates.iter().any(|c| c.names.contains(&d)) && !acme_names.contains(&d) {
             return Err((
                 "tls.default_certificate".into(),
-                format!("no certificate in tls.certificates covers `{d}`"),
+                format!("no certificate in tls.certificates or acme.certificates covers `{d}`"),
             ));
         }
     }
     if let Some(i) = listeners.iter().position(|l| l.tls) {
-        if certificates.is_empty() {
+        if certificates.is_empty() && acme_names.is_empty() {
             return Err((
                 format!("listeners[{i}].tls"),
-                "a TLS listener needs at least one entry in tls.certificates".into(),
+                "a TLS listener needs at least one entry in tls.certificates or acme.certificates"
+                    .into(),
             ));
         }
     }

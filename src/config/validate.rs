@@ -43,7 +43,12 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         Some(v) => super::from_value("access", v)?,
         None => AccessConfig::default(),
     };
-    let tls = super::tls::global(f.tls.as_ref(), &dir, &listeners)?;
+    let acme = super::acme::settings(f.acme.as_ref(), &dir)?;
+    let acme_names: Vec<String> = acme
+        .iter()
+        .flat_map(|a| a.certificates.iter().flat_map(|c| c.names.clone()))
+        .collect();
+    let tls = super::tls::global(f.tls.as_ref(), &dir, &listeners, &acme_names)?;
     let mut routes = Vec::new();
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
@@ -77,6 +82,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         waf,
         access,
         tls,
+        acme,
     })
 }
 

@@ -27,6 +27,8 @@ pub struct EdgeProxy {
     /// Idle seconds of a keep-alive connection on this listener (Pingora
     /// would otherwise keep an HTTP/1.1 connection open forever).
     pub keepalive_secs: u64,
+    /// ACME challenge answers and the `acme.wait` hold.
+    pub acme: Arc<crate::acme::Runtime>,
 }
 
 fn host_of(session: &Session) -> String {
@@ -60,6 +62,36 @@ fn https_redirect(session: &Session, snap: &crate::snapshot::Snapshot) -> Option
         .map_or(443, |l| l.address.port());
     let target = req.uri.path_and_query().map_or("/", |p| p.as_str());
     Some(headers::https_location(&host_of(session), target, port))
+}
+
+impl EdgeProxy {
+    /// Answers a pending ACME HTTP-01 challenge (before routing, access
+    /// control and the WAF), or, while `acme.wait` holds traffic, anything
+    /// else with 503.
+    async fn acme_answer(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        let path = session.req_header().uri.path();
+        if path.starts_with(crate::acme::challenges::PREFIX) && !terminated_tls(session) {
+            if let Some(answer) = self.acme.challenges.answer(path) {
+                metrics::ACME_CHALLENGES_SERVED.inc();
+                log::info!("acme: answered the HTTP-01 challenge {path}");
+                respond::write(session, ctx, 200, "text/plain", answer.into()).await?;
+                return Ok(true);
+            }
+        }
+        if self.acme.holding() {
+            respond::write_with(
+                session,
+                ctx,
+                503,
+                "text/plain",
+                "waiting for certificates (acme.wait)\n".into(),
+                &[("retry-after", "10".to_string())],
+            )
+            .await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
 }
 
 #[async_trait]
@@ -121,6 +153,9 @@ impl ProxyHttp for EdgeProxy {
             log::debug!("400 for request {}: {why}", ctx.request_id);
             session.set_keepalive(None);
             respond::refuse(session, ctx, 400).await?;
+            return Ok(true);
+        }
+        if self.acme_answer(session, ctx).await? {
             return Ok(true);
         }
         if access_checks::refuse_denied(session, ctx).await? {

@@ -3,8 +3,8 @@
 
 use once_cell::sync::Lazy;
 use pingora_prometheus::prometheus::{
-    register_histogram_vec, register_int_counter_vec, register_int_gauge_vec, HistogramVec,
-    IntCounterVec, IntGaugeVec,
+    register_histogram_vec, register_int_counter, register_int_counter_vec, register_int_gauge_vec,
+    HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
 };
 
 /// Requests by route and status class.
@@ -160,6 +160,25 @@ pub fn status_class(status: u16) -> &'static str {
     }
 }
 
+/// ACME orders by certificate and result (`success`, `failure`).
+pub static ACME_ORDERS: Lazy<IntCounterVec> = Lazy::new(|| {
+    register_int_counter_vec!(
+        "rampart_acme_orders_total",
+        "ACME orders finished, by certificate (its first name) and result",
+        &["certificate", "result"]
+    )
+    .expect("metric registers once")
+});
+
+/// ACME HTTP-01 challenges answered.
+pub static ACME_CHALLENGES_SERVED: Lazy<IntCounter> = Lazy::new(|| {
+    register_int_counter!(
+        "rampart_acme_http01_answers_total",
+        "HTTP-01 challenge requests answered from the challenge store"
+    )
+    .expect("metric registers once")
+});
+
 /// Touches every metric so they appear before the first request.
 pub fn init() {
     Lazy::force(&REQUESTS);
@@ -176,4 +195,6 @@ pub fn init() {
     Lazy::force(&HTTPS_REDIRECTS);
     Lazy::force(&CONNECTIONS_ACTIVE);
     Lazy::force(&CONNECTIONS_REFUSED);
+    Lazy::force(&ACME_ORDERS);
+    Lazy::force(&ACME_CHALLENGES_SERVED);
 }

@@ -23,10 +23,23 @@ struct Table {
     all: Vec<Arc<Certificate>>,
 }
 
+/// What the table is built from: the config's files and what the ACME
+/// service obtained (files win a name both cover).
+#[derive(Default, Clone)]
+struct Inputs {
+    files: Vec<Arc<Certificate>>,
+    /// By certificate id (`AcmeCert::id`).
+    acme: Vec<(String, Arc<Certificate>)>,
+    default: Option<String>,
+}
+
 /// Every certificate the TLS listeners serve.
 #[derive(Default)]
 pub struct CertStore {
     table: ArcSwap<Table>,
+    /// What `table` was built from (reload and the ACME service write it,
+    /// each through `rcu`); handshakes read only `table`.
+    inputs: ArcSwap<Inputs>,
 }
 
 impl std::fmt::Debug for CertStore {
@@ -43,11 +56,61 @@ impl CertStore {
         Arc::new(CertStore::default())
     }
 
-    /// Replaces every certificate. `default` names the certificate served to
-    /// clients without SNI or with an unknown name (by one of its names);
-    /// `None` refuses those handshakes. Earlier certificates win a name
-    /// that two certificates share.
+    /// Replaces the certificates from files. `default` names the
+    /// certificate served to clients without SNI or with an unknown name (by
+    /// one of its names); `None` refuses those handshakes. Earlier
+    /// certificates win a name that two certificates share, and files win
+    /// over ACME.
     pub fn publish(&self, certs: Vec<Arc<Certificate>>, default: Option<&str>) {
+        let default = default.map(str::to_ascii_lowercase);
+        self.update(|i| {
+            i.files = certs.clone();
+            i.default = default.clone();
+        });
+    }
+
+    /// Adds or replaces the ACME certificate `id`.
+    pub fn publish_acme(&self, id: &str, cert: Arc<Certificate>) {
+        self.update(|i| match i.acme.iter_mut().find(|(i, _)| i == id) {
+            Some(slot) => slot.1 = cert.clone(),
+            None => i.acme.push((id.to_string(), cert.clone())),
+        });
+    }
+
+    fn update(&self, change: impl Fn(&mut Inputs)) {
+        self.inputs.rcu(|old| {
+            let mut i = Inputs::clone(old);
+            change(&mut i);
+            i
+        });
+        // Two writers may interleave: rebuild until the table was built from
+        // the inputs that are current.
+        loop {
+            let inputs = self.inputs.load_full();
+            self.rebuild(&inputs);
+            if Arc::ptr_eq(&inputs, &self.inputs.load()) {
+                break;
+            }
+        }
+    }
+
+    /// The ACME certificate `id`, when one is published.
+    pub fn acme(&self, id: &str) -> Option<Arc<Certificate>> {
+        let inputs = self.inputs.load();
+        inputs
+            .acme
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, c)| c.clone())
+    }
+
+    fn rebuild(&self, inputs: &Inputs) {
+        let certs: Vec<Arc<Certificate>> = inputs
+            .files
+            .iter()
+            .cloned()
+            .chain(inputs.acme.iter().map(|(_, c)| c.clone()))
+            .collect();
         let mut t = Table::default();
         for c in &certs {
             for n in &c.names {
@@ -58,10 +121,16 @@ impl CertStore {
                 slot.or_insert_with(|| c.clone());
             }
         }
-        t.default = default.and_then(|d| {
-            let d = d.to_ascii_lowercase();
-            certs.iter().find(|c| c.names.contains(&d)).cloned()
-        });
+        t.default = inputs
+            .default
+            .as_ref()
+            .and_then(|d| certs.iter().find(|c| c.names.contains(d)).cloned());
+        crate::telemetry::metrics::TLS_CERT_EXPIRY.reset();
+        for c in &certs {
+            crate::telemetry::metrics::TLS_CERT_EXPIRY
+                .with_label_values(&[c.primary_name()])
+                .set(c.not_after);
+        }
         t.all = certs;
         self.table.store(Arc::new(t));
     }

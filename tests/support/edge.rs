@@ -223,6 +223,23 @@ impl Edge {
         }
     }
 
+    /// Stops every process of this edge and starts a fresh one on the same
+    /// ports, folder and config (a restart, not an upgrade).
+    pub fn restart(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let child = self.start(false);
+        self.children.push(child);
+        if let Err(why) = self.wait_ready() {
+            panic!(
+                "restarted rampart did not become ready ({why:?}); log:\n{}",
+                self.log()
+            );
+        }
+    }
+
     fn pid(&self) -> u32 {
         self.children.last().unwrap().id()
     }

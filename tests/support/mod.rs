@@ -6,6 +6,7 @@ pub mod certs;
 pub mod client;
 pub mod edge;
 pub mod origin;
+pub mod pebble;
 
 pub use client::{get, request, Conn, Response};
 pub use edge::{edge, free_port, Edge};

@@ -165,7 +165,9 @@ fn globbed(t: &str) -> Option<Signal> {
         .any(|w| {
             w.starts_with('/')
                 && w.contains(['?', '*', '['])
-                && TARGETS.iter().any(|f| super::glob::glob(w.as_bytes(), f.as_bytes()))
+                && TARGETS
+                    .iter()
+                    .any(|f| super::glob::glob(w.as_bytes(), f.as_bytes()))
         });
     hit.then_some(Signal::new(Level::Pl1, "globbed path to a sensitive file"))
 }
