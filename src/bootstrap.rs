@@ -70,6 +70,7 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
         let limits = Limits {
             max_connections: l.max_connections,
             header_timeout: l.header_timeout,
+            max_header_size: l.max_header_size,
         };
         let guarded = Guarded::new(app, limits, &l.address.to_string());
         let mut svc = Service::new(format!("proxy-{i}"), guarded);

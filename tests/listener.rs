@@ -163,3 +163,48 @@ fn the_connection_cap_refuses_the_next_connection_and_counts_it() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// A request head over the listener's `max_header_size` is answered 431 and
+/// the connection closed, in one read or spread over many; a head under it
+/// is served on the same listener.
+#[test]
+fn a_head_over_max_header_size_gets_431_and_a_close() {
+    let o = origin().spawn();
+    let e = edge(&body(&o))
+        .listener("    max_header_size: 4096\n")
+        .spawn();
+    let small = format!(
+        "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: {}\r\n\r\n",
+        "a".repeat(2000)
+    );
+    let mut s = TcpStream::connect(e.addr).unwrap();
+    s.write_all(small.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    let hits = o.hits();
+
+    for chunk in [usize::MAX, 100] {
+        let big = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: {}\r\n\r\n",
+            "b".repeat(6000)
+        );
+        let mut s = TcpStream::connect(e.addr).unwrap();
+        for part in big.as_bytes().chunks(chunk.min(big.len())) {
+            if s.write_all(part).is_err() {
+                break;
+            }
+        }
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut got = Vec::new();
+        let _ = s.read_to_end(&mut got);
+        let text = String::from_utf8_lossy(&got);
+        assert!(text.starts_with("HTTP/1.1 431"), "chunk {chunk}: {text:?}");
+    }
+    assert_eq!(o.hits(), hits, "an oversized head reached the origin");
+}

@@ -331,7 +331,12 @@ pub struct ListenerSection {
     /// (default [`DEFAULT_KEEPALIVE_TIMEOUT`]).
     #[serde(default, with = "opt_duration")]
     pub keepalive_timeout: Option<Duration>,
+    /// Largest HTTP/1 request head in bytes (default [`DEFAULT_MAX_HEADER_SIZE`]).
+    pub max_header_size: Option<usize>,
 }
+
+/// Default largest request head a listener reads (request line and headers).
+pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;
 
 /// Default idle time of a keep-alive connection (nginx's `keepalive_timeout`).
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(75);

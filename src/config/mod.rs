@@ -114,6 +114,7 @@ fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
                     max_connections: None,
                     header_timeout: None,
                     keepalive_timeout: None,
+                    max_header_size: None,
                 }),
             }
         }

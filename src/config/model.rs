@@ -92,6 +92,8 @@ pub struct Listener {
     pub header_timeout: Duration,
     /// Idle time of a keep-alive connection before it is closed.
     pub keepalive_timeout: Duration,
+    /// Largest HTTP/1 request head, in bytes.
+    pub max_header_size: usize,
 }
 
 /// Backend selection algorithm.

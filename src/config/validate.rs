@@ -194,6 +194,12 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                     "must be at least 1",
                 );
             }
+            if l.max_header_size.is_some_and(|n| n < 1024) {
+                return err(
+                    format!("listeners[{i}].max_header_size"),
+                    "must be at least 1024 bytes",
+                );
+            }
             if l.header_timeout.is_some_and(|t| t.is_zero()) {
                 return err(format!("listeners[{i}].header_timeout"), "must be above 0");
             }
@@ -216,6 +222,7 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                     keepalive_timeout: l
                         .keepalive_timeout
                         .unwrap_or(file::DEFAULT_KEEPALIVE_TIMEOUT),
+                    max_header_size: l.max_header_size.unwrap_or(file::DEFAULT_MAX_HEADER_SIZE),
                 }),
             }
         })

@@ -24,6 +24,8 @@ pub struct Limits {
     pub max_connections: usize,
     /// Total time for one request head.
     pub header_timeout: Duration,
+    /// Largest request head, in bytes.
+    pub max_header_size: usize,
 }
 
 /// One admitted connection; dropping it frees the slot.
@@ -101,7 +103,7 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for Guarded<A> {
             );
             return None;
         };
-        let wrapped = stream::HeadDeadline::new(stream, self.limits.header_timeout, Some(slot));
+        let wrapped = stream::HeadDeadline::new(stream, &self.limits, Some(slot));
         self.inner.process_new(Box::new(wrapped), shutdown).await
     }
 

@@ -15,7 +15,10 @@
 //!   leave the wrapper inert: their framing is not HTTP/1 heads.
 //!
 //! Over the deadline, the pending read fails with `TimedOut` and Pingora
-//! closes the connection.
+//! closes the connection. A head longer than the listener's
+//! `max_header_size` is answered `431` (written here, below the parser, which
+//! would otherwise buffer up to Pingora's fixed 1 MiB) and the connection
+//! closed.
 
 use async_trait::async_trait;
 use pingora_core::protocols::raw_connect::ProxyDigest;
@@ -47,12 +50,18 @@ enum Phase {
     Idle,
     /// Not HTTP/1 heads (h2, upgraded): nothing to watch.
     Off,
+    /// The head is over the size limit: writing the 431, `.0` bytes so far.
+    Reject(usize),
 }
+
+/// The answer to a head over `max_header_size`.
+const TOO_LARGE: &[u8] = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
 
 /// A stream with a total deadline per request head (see the module docs).
 pub struct HeadDeadline {
     inner: Stream,
     timeout: Duration,
+    max_head: usize,
     phase: Phase,
     /// The last bytes of the head read so far (to find `\r\n\r\n` across reads).
     tail: [u8; 3],
@@ -74,11 +83,13 @@ impl std::fmt::Debug for HeadDeadline {
 
 impl HeadDeadline {
     /// Wraps a freshly accepted stream; the first head's deadline starts now.
-    pub fn new(inner: Stream, timeout: Duration, slot: Option<super::Slot>) -> HeadDeadline {
+    pub fn new(inner: Stream, limits: &super::Limits, slot: Option<super::Slot>) -> HeadDeadline {
         let h2 = matches!(inner.selected_alpn_proto(), Some(ALPN::H2));
+        let timeout = limits.header_timeout;
         HeadDeadline {
             inner,
             timeout,
+            max_head: limits.max_header_size,
             phase: if h2 { Phase::Off } else { Phase::Head },
             tail: [0; 3],
             seen: 0,
@@ -114,14 +125,37 @@ impl HeadDeadline {
             }
         }
         self.seen = self.seen.saturating_add(bytes.len());
-        let mut window = Vec::with_capacity(3 + bytes.len());
-        window.extend_from_slice(&self.tail);
-        window.extend_from_slice(bytes);
-        if window.windows(4).any(|w| w == b"\r\n\r\n") {
-            self.phase = Phase::Body;
-        } else {
-            let n = window.len();
-            self.tail.copy_from_slice(&window[n - 3..]);
+        // `\r\n\r\n` inside this read, or across the previous read's tail.
+        let mut joint = [0u8; 6];
+        joint[..3].copy_from_slice(&self.tail);
+        let k = bytes.len().min(3);
+        joint[3..3 + k].copy_from_slice(&bytes[..k]);
+        let end = joint[..3 + k]
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|p| p + 4 - 3)
+            .or_else(|| {
+                bytes
+                    .windows(4)
+                    .position(|w| w == b"\r\n\r\n")
+                    .map(|p| p + 4)
+            });
+        match end {
+            Some(_) => self.phase = Phase::Body,
+            None => {
+                let mut t = [0u8; 3];
+                let n = bytes.len();
+                if n >= 3 {
+                    t.copy_from_slice(&bytes[n - 3..]);
+                } else {
+                    t[..3 - n].copy_from_slice(&self.tail[n..]);
+                    t[3 - n..].copy_from_slice(bytes);
+                }
+                self.tail = t;
+                if self.seen > self.max_head {
+                    self.phase = Phase::Reject(0);
+                }
+            }
         }
     }
 
@@ -138,6 +172,32 @@ impl HeadDeadline {
     }
 }
 
+impl HeadDeadline {
+    /// Writes the 431, then fails the read so Pingora closes the connection.
+    fn poll_reject(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let fail = || {
+            Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "request header over max_header_size",
+            )))
+        };
+        while let Phase::Reject(done) = self.phase {
+            if done == TOO_LARGE.len() {
+                return match Pin::new(&mut self.inner).poll_flush(cx) {
+                    Poll::Pending => Poll::Pending,
+                    _ => fail(),
+                };
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &TOO_LARGE[done..]) {
+                Poll::Ready(Ok(n)) if n > 0 => self.phase = Phase::Reject(done + n),
+                Poll::Pending => return Poll::Pending,
+                _ => return fail(),
+            }
+        }
+        fail()
+    }
+}
+
 impl AsyncRead for HeadDeadline {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -145,11 +205,18 @@ impl AsyncRead for HeadDeadline {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        if let Phase::Reject(_) = this.phase {
+            return this.poll_reject(cx);
+        }
         let before = buf.filled().len();
         match Pin::new(&mut this.inner).poll_read(cx, buf) {
             Poll::Ready(Ok(())) => {
                 if matches!(this.phase, Phase::Head | Phase::Idle) {
                     this.observe_read(&buf.filled()[before..]);
+                }
+                if let Phase::Reject(_) = this.phase {
+                    buf.set_filled(before);
+                    return this.poll_reject(cx);
                 }
                 Poll::Ready(Ok(()))
             }
