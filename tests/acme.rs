@@ -361,11 +361,12 @@ fn wildcard_certificate_through_dns01_and_a_hook() {
 }
 
 /// `acme.wait: true`: until the certificate exists, every request but the
-/// challenge is answered 503; then traffic flows.
+/// challenge is answered 503; then traffic flows. pebble rejects half of
+/// the good nonces here: the client retries `badNonce`.
 #[test]
 fn wait_holds_traffic_until_the_first_certificate() {
     let o = origin().spawn();
-    let mut p = Pebble::new();
+    let mut p = Pebble::with_nonce_reject(50);
     let e = edge(&body(&p, &o, "  wait: true\n", &["a.test"]))
         .tls("")
         .spawn();
@@ -381,5 +382,44 @@ fn wait_holds_traffic_until_the_first_certificate() {
     });
     wait_for("traffic released", &e, 5, || {
         get(e.addr, "/").unwrap().status == 200
+    });
+}
+
+/// A CA that requires External Account Binding: without `acme.eab` the
+/// account is refused (and the error kept for `cert status`); with it the
+/// certificate is issued.
+#[test]
+fn external_account_binding() {
+    const KID: &str = "kid-1";
+    const KEY: &str = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+    let o = origin().spawn();
+    let mut p = Pebble::new();
+    p.require_eab(KID, KEY);
+    let e = edge(&body(&p, &o, "", &["a.test"])).tls("").spawn();
+    p.run(e.addr.port());
+    wait_for("an account refused for want of EAB", &e, 30, || {
+        e.log().contains("externalAccountRequired")
+    });
+    let cfg = e.config_path();
+    let status = rampart(&["cert", "status", "-c", cfg.to_str().unwrap(), "--json"]);
+    let rows: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(
+        rows[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("externalAccountRequired"),
+        "{rows}"
+    );
+    e.write_config(&body(
+        &p,
+        &o,
+        &format!("  eab: {{ kid: {KID}, hmac_key: {KEY} }}\n"),
+        &["a.test"],
+    ));
+    e.sighup();
+    let root = e.dir.join("pebble-root.pem");
+    p.write_root(&root);
+    wait_for("a certificate through EAB", &e, 60, || {
+        https_status(&e, &root, "a.test") == Some(200)
     });
 }

@@ -1,22 +1,31 @@
 //! The one place the fuzz targets name decoder and normalisation functions.
-//! When the decoders move (to `rampart::waf::decode`), repoint these calls.
 
 use std::hint::black_box;
 
+use rampart::waf::decode::{self, Strictness};
 use rampart::waf::detect::norm;
-use rampart::waf::transform::{self, decode, Transform};
+use rampart::waf::transform::{self, Transform};
 
-/// Every byte-level decoder, and every rule transformation alone and chained.
+/// Every byte-level decoder of `waf::decode` (both strictnesses where it has
+/// them), and every rule transformation alone and chained.
 pub fn decoders(data: &[u8]) {
     black_box(decode::utf8_fold(data));
     let s = String::from_utf8_lossy(data);
     black_box(decode::percent_decode(&s, false));
     black_box(decode::percent_decode(&s, true));
-    black_box(decode::html_entity_decode(&s));
-    black_box(decode::js_decode(&s));
+    for st in [Strictness::Lenient, Strictness::Strict] {
+        black_box(decode::html_entity_decode(&s, st));
+        black_box(decode::js_decode(&s, st));
+    }
     black_box(decode::css_decode(&s));
-    black_box(decode::base64_decode(&s));
-    black_box(decode::base64_text(&s));
+    black_box(decode::utf7_decode(&s));
+    black_box(decode::unicode_fold(&s));
+    black_box(decode::remove_nulls(&s));
+    black_box(decode::base64_lenient(&s));
+    black_box(decode::base64_whole_text(&s));
+    black_box(decode::base64_probable_text(&s));
+    black_box(decode::base64_short_text(&s));
+    black_box(decode::base64_ascii_text(&s));
     for (_, t) in Transform::NAMES {
         black_box(t.apply(&s));
     }
@@ -25,7 +34,7 @@ pub fn decoders(data: &[u8]) {
 }
 
 /// The detectors' normalisation: `Norm::new` (with its base64 second look),
-/// `decode_all` and each of its rounds.
+/// `decode_all` and the embedded-base64 search.
 pub fn normalisation(data: &[u8]) {
     let s = String::from_utf8_lossy(data);
     let n = norm::Norm::new(&s);
@@ -37,12 +46,5 @@ pub fn normalisation(data: &[u8]) {
     ));
     black_box(norm::decode_all(&s));
     black_box(norm::is_binary(&s));
-    black_box(norm::url_decode(&s));
-    black_box(norm::js_decode(&s));
-    black_box(norm::utf7_decode(&s));
-    black_box(norm::html_decode(&s));
-    black_box(norm::fold_unicode(&s));
     black_box(norm::embedded_base64(&s));
-    black_box(norm::base64_ascii_text(&s));
-    black_box(norm::base64_text(&s));
 }

@@ -26,6 +26,7 @@ pub struct Pebble {
     dir: PathBuf,
     http_port: u16,
     nonce_reject: u8,
+    eab: Option<(String, String)>,
     pebble: Option<Child>,
     challtestsrv: Child,
 }
@@ -83,6 +84,7 @@ impl Pebble {
             dir,
             http_port: 0,
             nonce_reject,
+            eab: None,
             pebble: None,
             challtestsrv,
         }
@@ -93,6 +95,12 @@ impl Pebble {
     pub fn run(&mut self, http_port: u16) {
         self.http_port = http_port;
         self.resume();
+    }
+
+    /// Makes pebble require External Account Binding with this key id and
+    /// base64url HMAC key (before [`Pebble::run`]).
+    pub fn require_eab(&mut self, kid: &str, hmac_key: &str) {
+        self.eab = Some((kid.to_string(), hmac_key.to_string()));
     }
 
     /// The directory URL.
@@ -111,7 +119,7 @@ impl Pebble {
     /// Starts pebble again on the same ports (a new root CA: pebble makes one
     /// per launch).
     pub fn resume(&mut self) {
-        let config = serde_json::json!({
+        let mut config = serde_json::json!({
             "pebble": {
                 "listenAddress": format!("127.0.0.1:{}", self.port),
                 "managementListenAddress": format!("127.0.0.1:{}", self.mgmt_port),
@@ -123,6 +131,10 @@ impl Pebble {
                 "externalAccountBindingRequired": false
             }
         });
+        if let Some((kid, key)) = &self.eab {
+            config["pebble"]["externalAccountBindingRequired"] = true.into();
+            config["pebble"]["externalAccountMACKeys"] = serde_json::json!({ kid.as_str(): key });
+        }
         std::fs::write(self.dir.join("pebble.json"), config.to_string()).unwrap();
         let log = self.dir.join("pebble.log");
         let child = Command::new("pebble")
