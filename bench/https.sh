@@ -8,6 +8,7 @@
 #     handshake each time; wrk does not resume sessions), new path per request
 # Rampart runs the shipped WAF rules (conf/rampart.yaml); nginx has no WAF.
 # Usage: bench/https.sh [seconds=10] [clients=50]
+#        WAF=off bench/https.sh ...   Rampart with the WAF off (proxy and TLS alone)
 # Needs: nginx, nghttp2-client (h2load), wrk, openssl, curl (installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,11 +37,13 @@ sed -e "s/0.0.0.0:8080/127.0.0.1:$plain/" -e "s/127.0.0.1:8081/127.0.0.1:$origin
     conf/rampart.yaml > "$dir/rampart.yaml"
 # A TLS listener beside the plain one, and the certificate.
 python3 - "$dir/rampart.yaml" "$rtls" "$dir" <<'EOF'
-import sys
+import os, sys
 path, port, d = sys.argv[1:]
 s = open(path).read()
 s = s.replace("listeners:\n", f"listeners:\n  - address: 127.0.0.1:{port}\n    tls: true\n", 1)
 s += f"\ntls:\n  certificates:\n    - {{ cert: {d}/cert.pem, key: {d}/key.pem }}\n  default_certificate: bench.test\n"
+if os.environ.get("WAF") == "off":
+    s = s.replace("    waf: block\n", "    waf: \"off\"\n")
 open(path, "w").write(s)
 EOF
 
@@ -100,7 +103,7 @@ request = function()
 end
 EOF
 
-echo "== rampart $(target/release/rampart --version 2>/dev/null | head -1), nginx $(nginx -v 2>&1 | sed 's/.*\///'), ${secs}s each, $clients clients, 2 cores shared with the load generator"
+echo "== rampart (WAF ${WAF:-on}) $(target/release/rampart --version 2>/dev/null | head -1), nginx $(nginx -v 2>&1 | sed 's/.*\///'), ${secs}s each, $clients clients, 2 cores shared with the load generator"
 declare -A result
 for name in rampart nginx; do
   port=$rtls; [ $name = nginx ] && port=$ntls
