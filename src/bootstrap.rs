@@ -71,14 +71,12 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
             max_connections: l.max_connections,
             header_timeout: l.header_timeout,
             max_header_size: l.max_header_size,
+            handshake_timeout: l.handshake_timeout,
         };
-        let guarded = Guarded::new(app, limits, &l.address.to_string());
+        let acceptor = l.tls.then(|| tls_settings(&shared, l).build());
+        let guarded = Guarded::new(app, limits, acceptor, &l.address.to_string());
         let mut svc = Service::new(format!("proxy-{i}"), guarded);
-        if l.tls {
-            svc.add_tls_with_settings(&l.address.to_string(), None, tls_settings(&shared, l));
-        } else {
-            svc.add_tcp(&l.address.to_string());
-        }
+        svc.add_tcp(&l.address.to_string());
         svc.threads = Some(l.threads);
         server.add_service(svc);
     }

@@ -346,3 +346,57 @@ fn cert_status_reads_the_config_without_a_server() {
         "{table}"
     );
 }
+
+/// The TLS handshake has its own deadline (`handshake_timeout`): a client
+/// that connects and sends nothing, or half a ClientHello, is closed after
+/// it; a client that speaks no TLS fails the handshake. Both are counted by
+/// reason, and a normal client is served meanwhile.
+#[test]
+fn a_stalled_handshake_is_closed_by_handshake_timeout_and_counted() {
+    use std::io::{Read, Write};
+    let ca = Ca::new();
+    let o = origin().spawn();
+    let body = format!("{}{}", routes(&o, ""), tls_section(Some("a.test")));
+    let e = with_certs(&ca, edge(&body))
+        .tls("    handshake_timeout: 1s\n")
+        .spawn();
+    let addr = e.tls_addr.unwrap();
+    let silent = std::net::TcpStream::connect(addr).unwrap();
+    let mut half = std::net::TcpStream::connect(addr).unwrap();
+    // A TLS record header announcing 512 bytes, then 5 of them.
+    half.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 1, 0, 1, 0xfc, 3])
+        .unwrap();
+    let start = std::time::Instant::now();
+    assert_eq!(curl(&e, "a.test", "/", &[]).map(|r| r.0), Some(200));
+    for mut s in [silent, half] {
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 64];
+        let n = s.read(&mut buf).unwrap_or(0);
+        assert_eq!(n, 0, "expected a close");
+    }
+    let waited = start.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(900),
+        "{waited:?}"
+    );
+    let mut plain = std::net::TcpStream::connect(addr).unwrap();
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: a.test\r\n\r\n")
+        .unwrap();
+    let mut buf = Vec::new();
+    plain
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let _ = plain.read_to_end(&mut buf);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let m = e.metrics_text();
+    assert!(
+        m.contains("rampart_tls_handshake_failures_total{reason=\"timeout\"} 2"),
+        "{m}"
+    );
+    assert!(
+        m.contains("rampart_tls_handshake_failures_total{reason=\"handshake_error\"} 1"),
+        "{m}"
+    );
+}

@@ -333,7 +333,13 @@ pub struct ListenerSection {
     pub keepalive_timeout: Option<Duration>,
     /// Largest HTTP/1 request head in bytes (default [`DEFAULT_MAX_HEADER_SIZE`]).
     pub max_header_size: Option<usize>,
+    /// Total time for a TLS handshake (default [`DEFAULT_HANDSHAKE_TIMEOUT`]).
+    #[serde(default, with = "opt_duration")]
+    pub handshake_timeout: Option<Duration>,
 }
+
+/// Default total time for a TLS handshake (nginx's `ssl_handshake_timeout`).
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Default largest request head a listener reads (request line and headers).
 pub const DEFAULT_MAX_HEADER_SIZE: usize = 64 * 1024;

@@ -115,6 +115,7 @@ fn apply_env(f: &mut file::FileConfig, env: &dyn Fn(&str) -> Option<String>) {
                     header_timeout: None,
                     keepalive_timeout: None,
                     max_header_size: None,
+                    handshake_timeout: None,
                 }),
             }
         }

@@ -94,6 +94,8 @@ pub struct Listener {
     pub keepalive_timeout: Duration,
     /// Largest HTTP/1 request head, in bytes.
     pub max_header_size: usize,
+    /// Total time for a TLS handshake.
+    pub handshake_timeout: Duration,
 }
 
 /// Backend selection algorithm.

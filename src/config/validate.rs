@@ -200,6 +200,12 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                     "must be at least 1024 bytes",
                 );
             }
+            if l.handshake_timeout.is_some_and(|t| t.is_zero()) {
+                return err(
+                    format!("listeners[{i}].handshake_timeout"),
+                    "must be above 0",
+                );
+            }
             if l.header_timeout.is_some_and(|t| t.is_zero()) {
                 return err(format!("listeners[{i}].header_timeout"), "must be above 0");
             }
@@ -223,6 +229,9 @@ fn listeners(ls: &[file::ListenerSection], threads: usize) -> R<Vec<Listener>> {
                         .keepalive_timeout
                         .unwrap_or(file::DEFAULT_KEEPALIVE_TIMEOUT),
                     max_header_size: l.max_header_size.unwrap_or(file::DEFAULT_MAX_HEADER_SIZE),
+                    handshake_timeout: l
+                        .handshake_timeout
+                        .unwrap_or(file::DEFAULT_HANDSHAKE_TIMEOUT),
                 }),
             }
         })

@@ -1,14 +1,18 @@
 //! Per-connection limits around Pingora's HTTP app, which has none of its
 //! own: a cap on concurrent connections per listener (over it, a new
-//! connection is closed at once and counted) and a total deadline for each
-//! HTTP/1 request head ([`stream::HeadDeadline`]). [`Guarded`] is the
-//! `ServerApp` a listener runs; it hands every admitted connection to the
-//! proxy.
+//! connection is closed at once and counted), the TLS handshake under its
+//! own deadline (TLS listeners are plain TCP listeners to Pingora; the
+//! handshake runs here, with Pingora's rustls `Acceptor`, after admission),
+//! and a total deadline and size limit for each HTTP/1 request head
+//! ([`stream::HeadDeadline`]). [`Guarded`] is the `ServerApp` a listener
+//! runs; it hands every admitted connection to the proxy.
 
 pub mod stream;
 
 use async_trait::async_trait;
 use pingora_core::apps::ServerApp;
+use pingora_core::listeners::tls::Acceptor;
+use pingora_core::protocols::l4::stream::Stream as L4Stream;
 use pingora_core::protocols::Stream;
 use pingora_core::server::ShutdownWatch;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +30,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Largest request head, in bytes.
     pub max_header_size: usize,
+    /// Total time for the TLS handshake (TLS listeners).
+    pub handshake_timeout: Duration,
 }
 
 /// One admitted connection; dropping it frees the slot.
@@ -49,16 +55,20 @@ impl Drop for Slot {
 pub struct Guarded<A> {
     inner: Arc<A>,
     limits: Limits,
+    /// TLS listeners: the handshake runs here, under `handshake_timeout`
+    /// and after admission (Pingora's own TLS path has a fixed 60 s limit).
+    tls: Option<Acceptor>,
     active: Arc<AtomicUsize>,
     label: Arc<str>,
 }
 
 impl<A> Guarded<A> {
     /// Wraps `inner` for the listener named `label` in metrics.
-    pub fn new(inner: A, limits: Limits, label: &str) -> Guarded<A> {
+    pub fn new(inner: A, limits: Limits, tls: Option<Acceptor>, label: &str) -> Guarded<A> {
         Guarded {
             inner: Arc::new(inner),
             limits,
+            tls,
             active: Arc::new(AtomicUsize::new(0)),
             label: label.into(),
         }
@@ -102,6 +112,51 @@ impl<A: ServerApp + Send + Sync + 'static> ServerApp for Guarded<A> {
                 self.limits.max_connections
             );
             return None;
+        };
+        let stream = match &self.tls {
+            Some(acceptor) => {
+                // Pingora hands a plain listener's connection over as its
+                // concrete TCP (or Unix) stream, boxed.
+                let Ok(l4) = stream.into_any().downcast::<L4Stream>() else {
+                    log::error!("{}: not a TCP connection; closed", self.label);
+                    return None;
+                };
+                match tokio::time::timeout(
+                    self.limits.handshake_timeout,
+                    acceptor.tls_handshake(*l4),
+                )
+                .await
+                {
+                    Ok(Ok(tls)) => Box::new(tls) as Stream,
+                    Ok(Err(e)) => {
+                        let reason = if e.to_string().contains("no server certificate") {
+                            // Counted by the resolver as `no_certificate`.
+                            None
+                        } else {
+                            Some("handshake_error")
+                        };
+                        if let Some(r) = reason {
+                            metrics::TLS_HANDSHAKE_FAILURES
+                                .with_label_values(&[r])
+                                .inc();
+                        }
+                        log::debug!("{}: TLS handshake failed: {e}", self.label);
+                        return None;
+                    }
+                    Err(_) => {
+                        metrics::TLS_HANDSHAKE_FAILURES
+                            .with_label_values(&["timeout"])
+                            .inc();
+                        log::debug!(
+                            "{}: TLS handshake not done within {:?}",
+                            self.label,
+                            self.limits.handshake_timeout
+                        );
+                        return None;
+                    }
+                }
+            }
+            None => stream,
         };
         let wrapped = stream::HeadDeadline::new(stream, &self.limits, Some(slot));
         self.inner.process_new(Box::new(wrapped), shutdown).await
