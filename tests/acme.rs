@@ -25,7 +25,10 @@ fn body(p: &Pebble, o: &Origin, acme_extra: &str, certs: &[&str]) -> String {
 /// curl over HTTPS to `name` on the edge trusting `root`: the status, or
 /// None when the handshake or verification failed.
 fn https_status(e: &Edge, root: &std::path::Path, name: &str) -> Option<u16> {
-    let port = e.tls_addr.unwrap().port();
+    https_status_at(e.tls_addr.unwrap().port(), root, name)
+}
+
+fn https_status_at(port: u16, root: &std::path::Path, name: &str) -> Option<u16> {
     let out = Command::new("curl")
         .args([
             "-sS",
@@ -75,6 +78,15 @@ fn serial(e: &Edge, name: &str) -> Option<String> {
     text.strip_prefix("serial=").map(str::to_string)
 }
 
+/// Starts pebble validating on the edge's plain port; returns the file
+/// with pebble's issuing root, for clients.
+fn run_pebble(p: &mut Pebble, e: &Edge) -> std::path::PathBuf {
+    p.run(e.addr.port());
+    let root = e.dir.join("pebble-root.pem");
+    p.write_root(&root);
+    root
+}
+
 fn wait_for(what: &str, e: &Edge, secs: u64, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
@@ -118,9 +130,7 @@ fn issues_reloads_restarts_and_renews_without_a_failed_request() {
     let o = origin().spawn();
     let mut p = Pebble::new();
     let mut e = edge(&body(&p, &o, "", &["a.test"])).tls("").spawn();
-    p.run(e.addr.port());
-    let root = e.dir.join("pebble-root.pem");
-    p.write_root(&root);
+    let root = run_pebble(&mut p, &e);
 
     wait_for("a certificate for a.test", &e, 60, || {
         https_status(&e, &root, "a.test") == Some(200)
@@ -191,23 +201,7 @@ fn issues_reloads_restarts_and_renews_without_a_failed_request() {
         std::thread::spawn(move || {
             let (mut ok, mut failed) = (0, 0);
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let out = Command::new("curl")
-                    .args([
-                        "-sS",
-                        "-o",
-                        "/dev/null",
-                        "-w",
-                        "%{http_code}",
-                        "--max-time",
-                        "10",
-                    ])
-                    .arg("--cacert")
-                    .arg(&root)
-                    .args(["--resolve", &format!("a.test:{port}:127.0.0.1")])
-                    .arg(format!("https://a.test:{port}/"))
-                    .output()
-                    .unwrap();
-                if out.status.success() && out.stdout == b"200" {
+                if https_status_at(port, &root, "a.test") == Some(200) {
                     ok += 1;
                 } else {
                     failed += 1;
@@ -257,9 +251,7 @@ fn renewal_failures_back_off_and_the_old_certificate_keeps_serving() {
     let section =
         body(&p, &o, "", &["a.test"]).replace("  retry_initial: 1s\n  retry_max: 4s\n", extra);
     let e = edge(&section).tls("").spawn();
-    p.run(e.addr.port());
-    let root = e.dir.join("pebble-root.pem");
-    p.write_root(&root);
+    let root = run_pebble(&mut p, &e);
     wait_for("a first certificate", &e, 60, || {
         https_status(&e, &root, "a.test") == Some(200)
     });
@@ -308,6 +300,16 @@ fn renewal_failures_back_off_and_the_old_certificate_keeps_serving() {
     });
 }
 
+/// A DNS-01 hook (lego's `exec` convention) that sets and clears the TXT
+/// record through pebble-challtestsrv's management API on `mgmt`, logging
+/// each call beside itself.
+fn hook_script(mgmt: u16) -> String {
+    format!(
+        "#!/bin/sh\n# present|cleanup FQDN VALUE\necho \"$@\" >> \"$(dirname \"$0\")/hook.log\"\ncase \"$1\" in\n  present) curl -sS --fail -d \"{{\\\"host\\\":\\\"$2\\\",\\\"value\\\":\\\"$3\\\"}}\" http://127.0.0.1:{m}/set-txt ;;\n  cleanup) curl -sS --fail -d \"{{\\\"host\\\":\\\"$2\\\"}}\" http://127.0.0.1:{m}/clear-txt ;;\nesac\n",
+        m = mgmt
+    )
+}
+
 /// A wildcard certificate through DNS-01: a hook script written by the test
 /// sets the TXT record in pebble-challtestsrv, Rampart waits until its DNS
 /// server answers it, then pebble validates.
@@ -315,10 +317,7 @@ fn renewal_failures_back_off_and_the_old_certificate_keeps_serving() {
 fn wildcard_certificate_through_dns01_and_a_hook() {
     let o = origin().spawn();
     let mut p = Pebble::new();
-    let hook = format!(
-        "#!/bin/sh\n# present|cleanup FQDN VALUE\necho \"$@\" >> \"$(dirname \"$0\")/hook.log\"\ncase \"$1\" in\n  present) curl -sS --fail -d \"{{\\\"host\\\":\\\"$2\\\",\\\"value\\\":\\\"$3\\\"}}\" http://127.0.0.1:{m}/set-txt ;;\n  cleanup) curl -sS --fail -d \"{{\\\"host\\\":\\\"$2\\\"}}\" http://127.0.0.1:{m}/clear-txt ;;\nesac\n",
-        m = p.dns_mgmt_port
-    );
+    let hook = hook_script(p.dns_mgmt_port);
     let dns = format!(
         "  dns:\n    hook: hook.sh\n    resolver: 127.0.0.1:{}\n    propagation_timeout: 30s\n",
         p.dns_port
@@ -338,9 +337,7 @@ fn wildcard_certificate_through_dns01_and_a_hook() {
         )
         .unwrap();
     }
-    p.run(e.addr.port());
-    let root = e.dir.join("pebble-root.pem");
-    p.write_root(&root);
+    let root = run_pebble(&mut p, &e);
     wait_for("a wildcard certificate", &e, 90, || {
         https_status(&e, &root, "x.w.test") == Some(200)
     });
@@ -374,9 +371,7 @@ fn wait_holds_traffic_until_the_first_certificate() {
     assert_eq!(held.status, 503);
     assert_eq!(held.header("retry-after"), Some("10"));
     assert_eq!(o.hits(), 0);
-    p.run(e.addr.port());
-    let root = e.dir.join("pebble-root.pem");
-    p.write_root(&root);
+    let root = run_pebble(&mut p, &e);
     wait_for("the certificate", &e, 60, || {
         https_status(&e, &root, "a.test") == Some(200)
     });

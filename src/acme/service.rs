@@ -122,9 +122,11 @@ impl AcmeService {
                 Some(c) => {
                     let check = sched.next_check.is_none_or(|t| now >= t);
                     if check {
-                        sched.next_check = Some(now + settings.check_interval);
+                        sched.next_check = Some(now + settings.schedule.check_interval);
                     }
-                    check && c.seconds_left(unix_now()) < settings.renew_before.as_secs() as i64
+                    check
+                        && c.seconds_left(unix_now())
+                            < settings.schedule.renew_before.as_secs() as i64
                 }
             };
             if !(forced || due && sched.not_before.is_none_or(|t| now >= t)) {
@@ -161,7 +163,7 @@ impl AcmeService {
                     );
                     self.shared.certs.publish_acme(&id, Arc::new(c));
                     *sched = Schedule {
-                        next_check: Some(Instant::now() + settings.check_interval),
+                        next_check: Some(Instant::now() + settings.schedule.check_interval),
                         ..Schedule::default()
                     };
                     record.last_success = record.last_attempt;
@@ -346,9 +348,10 @@ async fn account(
 /// The wait before attempt `failures + 1`.
 fn backoff(settings: &AcmeSettings, failures: u32, server: Option<Duration>) -> Duration {
     let exp = settings
+        .schedule
         .retry_initial
         .saturating_mul(1u32 << failures.saturating_sub(1).min(20));
-    let base = exp.min(settings.retry_max);
+    let base = exp.min(settings.schedule.retry_max);
     let jitter = 0.75 + rand::random::<f64>() * 0.5;
     let d = base.mul_f64(jitter);
     server.map_or(d, |s| d.max(s))

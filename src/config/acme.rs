@@ -63,6 +63,19 @@ pub struct AcmeDns {
     pub propagation_timeout: Duration,
 }
 
+/// When certificates are renewed and retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Schedule {
+    /// Renew with less than this left.
+    pub renew_before: Duration,
+    /// How often expiry is checked.
+    pub check_interval: Duration,
+    /// Wait after the first failed order; doubles per failure.
+    pub retry_initial: Duration,
+    /// Longest wait between retries.
+    pub retry_max: Duration,
+}
+
 /// The checked `acme:` section.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AcmeSettings {
@@ -76,14 +89,8 @@ pub struct AcmeSettings {
     pub ca_root: Option<PathBuf>,
     /// External Account Binding (key id, HMAC key bytes).
     pub eab: Option<(String, Vec<u8>)>,
-    /// Renewal window.
-    pub renew_before: Duration,
-    /// Renewal check interval.
-    pub check_interval: Duration,
-    /// First retry delay.
-    pub retry_initial: Duration,
-    /// Longest retry delay.
-    pub retry_max: Duration,
+    /// When to renew, and the waits after failed orders.
+    pub schedule: Schedule,
     /// Hold traffic (503) until every certificate is present.
     pub wait: bool,
     /// DNS-01 settings.
@@ -216,10 +223,12 @@ pub fn settings(section: Option<&AcmeSection>, dir: &Path) -> R<Option<AcmeSetti
         storage: dir.join(s.storage.as_deref().unwrap_or(DEFAULT_STORAGE)),
         ca_root,
         eab,
-        renew_before: s.renew_before.unwrap_or(DEFAULT_RENEW_BEFORE),
-        check_interval,
-        retry_initial,
-        retry_max,
+        schedule: Schedule {
+            renew_before: s.renew_before.unwrap_or(DEFAULT_RENEW_BEFORE),
+            check_interval,
+            retry_initial,
+            retry_max,
+        },
         wait: s.wait,
         dns,
         certificates,

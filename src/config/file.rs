@@ -63,20 +63,15 @@ pub struct FileConfig {
 #[serde(deny_unknown_fields)]
 pub struct AcmeSection {
     /// `letsencrypt`, `letsencrypt-staging`, or any RFC 8555 directory URL.
-    #[serde(default)]
     pub directory: Option<String>,
     /// Contact address for the account (`ops@example.com`).
-    #[serde(default)]
     pub email: Option<String>,
     /// Folder for the account key and the certificates (created 0700).
-    #[serde(default)]
     pub storage: Option<String>,
     /// PEM file with the root CA that signs the directory's HTTPS
     /// certificate (private ACME servers); absent: the system's roots.
-    #[serde(default)]
     pub ca_root: Option<String>,
     /// External Account Binding, for CAs that require it.
-    #[serde(default)]
     pub eab: Option<EabSection>,
     /// Renew when a certificate has less than this left (default 30d).
     #[serde(default, with = "opt_duration")]
@@ -95,7 +90,6 @@ pub struct AcmeSection {
     #[serde(default)]
     pub wait: bool,
     /// DNS-01 settings (needed for wildcard names).
-    #[serde(default)]
     pub dns: Option<AcmeDnsSection>,
     /// The certificates to obtain.
     #[serde(default)]
@@ -121,7 +115,6 @@ pub struct AcmeDnsSection {
     pub hook: String,
     /// DNS server polled for the TXT record before the CA is told to check
     /// (`host:port`; default: the first `nameserver` in /etc/resolv.conf).
-    #[serde(default)]
     pub resolver: Option<String>,
     /// Longest wait for the record to appear (default 2m).
     #[serde(default, with = "opt_duration")]
