@@ -1,5 +1,6 @@
-//! The command line: `run`, `check`, `reload`. Commands only parse and call
-//! into the library.
+//! The command line: `run`, `check`, `reload`, `waf explain`, `cert
+//! status|renew`, `admin hash-password`, `completions`, `man`. Commands only
+//! parse and call into the library.
 
 use crate::bootstrap::{self, ProcessOpts};
 use crate::config::{self, Config};
@@ -47,6 +48,20 @@ pub enum Command {
         #[arg(short, long, default_value = "conf/rampart.yaml")]
         config: PathBuf,
     },
+    /// Admin tools.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell),
+    /// e.g. `rampart completions bash > /etc/bash_completion.d/rampart`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `rampart man | man -l -`.
+    Man,
     /// Certificates.
     Cert {
         /// What to do.
@@ -59,6 +74,15 @@ pub enum Command {
         #[command(subcommand)]
         command: WafCommand,
     },
+}
+
+/// `rampart admin ...`
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Read a password from the first line of stdin and print its argon2id
+    /// hash, for an admin user's `password_hash` in the config. The
+    /// password is never echoed or logged.
+    HashPassword,
 }
 
 /// `rampart cert ...`
@@ -161,6 +185,29 @@ pub fn run(cli: Cli) -> ExitCode {
                 print!("{}", crate::tls::status::table(&rows));
             }
             ExitCode::SUCCESS
+        }
+        Command::Admin {
+            command: AdminCommand::HashPassword,
+        } => hash_password(),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "rampart",
+                &mut std::io::stdout(),
+            );
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write the manual page: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Cert {
             command: CertCommand::Renew { name, config, wait },
@@ -443,4 +490,24 @@ fn cert_renew(cfg: &crate::config::Config, name: &str, wait: std::time::Duration
         acme.storage.join("renew").display()
     );
     ExitCode::FAILURE
+}
+
+/// `rampart admin hash-password`: the first line of stdin, hashed.
+fn hash_password() -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        eprintln!("cannot read the password from stdin: {e}");
+        return ExitCode::FAILURE;
+    }
+    let password = line.trim_end_matches(['\n', '\r']);
+    match crate::admin::password::hash(password) {
+        Ok(h) => {
+            println!("{h}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot hash: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -34,12 +34,14 @@
 //! | [`upstream`] | pools over pingora-load-balancing, health checks |
 //! | [`tls`] | certificates (PEM files, checked) and the per-SNI store rustls resolves from |
 //! | [`acme`] | background ACME service: orders, HTTP-01 challenge store, DNS-01 hook, renewal with backoff, atomic storage, publish to `tls` |
+//! | [`admin`] | the operator's side: admin password hashing (the admin API of issue 13 grows here) |
 //! | [`telemetry`] | metrics, access log, audit log, the metrics/health endpoint |
 //! | [`explain`] | `rampart waf explain`: one request through a config's WAF, offline |
 //! | [`demo`] | the built-in echo upstream of the default config |
 
 pub mod access;
 pub mod acme;
+pub mod admin;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
