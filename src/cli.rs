@@ -357,6 +357,26 @@ pub fn summary(cfg: &Config) -> String {
             );
         }
     }
+    if let Some(a) = &cfg.acme {
+        out += &format!(
+            "acme: {} (storage {}, renew {} days before expiry{})\n",
+            a.directory,
+            a.storage.display(),
+            a.schedule.renew_before.as_secs() / 86_400,
+            if a.wait {
+                ", traffic held until issued"
+            } else {
+                ""
+            }
+        );
+        for c in &a.certificates {
+            let how = match c.challenge {
+                crate::config::acme::Challenge::Http01 => "http-01",
+                crate::config::acme::Challenge::Dns01 => "dns-01",
+            };
+            out += &format!("  {} ({how})\n", c.names.join(", "));
+        }
+    }
     if let Some(m) = cfg.metrics {
         out += &format!("metrics: {m} (/metrics, /healthz, /readyz)\n");
     }

@@ -75,3 +75,28 @@ fn hash_password_prints_a_verifiable_argon2id_hash_and_never_the_password() {
     assert!(!empty.status.success());
     assert!(String::from_utf8_lossy(&empty.stderr).contains("empty"));
 }
+
+#[test]
+fn check_summarises_the_acme_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("rampart.yaml");
+    std::fs::write(
+        &cfg,
+        "listeners:\n  - address: 127.0.0.1:8443\n    tls: true\n  - address: 127.0.0.1:8080\nacme:\n  directory: letsencrypt-staging\n  wait: true\n  certificates:\n    - names: [a.example, b.example]\n    - names: [\"*.w.example\"]\n      challenge: dns-01\n  dns: { hook: hook.sh }\nupstreams:\n  a: { servers: [\"127.0.0.1:9\"] }\nroutes:\n  - name: r\n    upstream: a\n",
+    )
+    .unwrap();
+    let out = rampart(&["check", "-c", cfg.to_str().unwrap()], b"");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("acme: https://acme-staging-v02.api.letsencrypt.org/directory"),
+        "{text}"
+    );
+    assert!(text.contains("traffic held until issued"), "{text}");
+    assert!(text.contains("  a.example, b.example (http-01)"), "{text}");
+    assert!(text.contains("  *.w.example (dns-01)"), "{text}");
+}
