@@ -91,6 +91,7 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
         svc.threads = Some(1);
         server.add_service(svc);
     }
+    add_admin(&mut server, &shared)?;
     if let Some(addr) = demo {
         let mut svc = Service::new(
             "demo-upstream".into(),
@@ -121,6 +122,33 @@ pub fn build(config: Config, opts: ProcessOpts) -> Result<Server, SnapshotError>
     ));
     server.add_service(background_service("reload", Reloader { shared }));
     Ok(server)
+}
+
+/// The admin listener, when a credential is configured; otherwise one log
+/// line saying how to turn it on.
+fn add_admin(server: &mut Server, shared: &Arc<Shared>) -> Result<(), SnapshotError> {
+    let cfg = shared.load().config.clone();
+    let a = &cfg.admin;
+    if !a.enabled() {
+        log::info!(
+            "admin API is off: no credential configured; add admin.users (password hashes from `rampart admin hash-password`) or admin.tokens, or set {}, to serve it on {}",
+            crate::config::admin::PASSWORD_ENV,
+            a.address
+        );
+        return Ok(());
+    }
+    let app = crate::admin::build(shared).map_err(SnapshotError::Admin)?;
+    let mut svc = Service::new("admin".into(), HttpServer::new_app(app));
+    svc.add_tcp(&a.address.to_string());
+    svc.threads = Some(1);
+    server.add_service(svc);
+    log::info!(
+        "admin API on http://{}/admin/api/v1 ({} user(s), {} token(s))",
+        a.address,
+        a.users.len(),
+        a.tokens.len()
+    );
+    Ok(())
 }
 
 /// A TLS listener's settings: TLS 1.2 and 1.3 (Pingora's rustls default),

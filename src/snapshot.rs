@@ -67,6 +67,9 @@ pub enum SnapshotError {
     /// A rule file or inline rule is invalid.
     #[error(transparent)]
     Rules(#[from] RuleError),
+    /// The admin API's key or state folder cannot be used.
+    #[error("{0}")]
+    Admin(String),
 }
 
 impl Snapshot {
@@ -149,9 +152,47 @@ pub fn router(routes: &[RouteConfig]) -> Router {
     )
 }
 
-/// Loads the rule files and inline custom rules of a config and compiles them.
+/// Loads the rule files, the operator rule file (`admin.rules_file`, when it
+/// exists) and the inline custom rules of a config, and compiles them.
 pub fn compile_rules(config: &Config) -> Result<Engine, RuleError> {
-    let mut all = yaml::load_files(&config.waf.rules)?;
+    compile_rules_with(config, None)
+}
+
+/// As [`compile_rules`], with `operator` in place of the operator rule
+/// file's contents (to validate a change before it is written).
+pub fn compile_rules_with(config: &Config, operator: Option<&str>) -> Result<Engine, RuleError> {
+    let op_path = &config.admin.rules_file;
+    let op_canon = std::fs::canonicalize(op_path).ok();
+    let is_operator = |p: &std::path::Path| {
+        p == op_path.as_path() || op_canon.is_some() && std::fs::canonicalize(p).ok() == op_canon
+    };
+    let mut files = Vec::new();
+    for pattern in &config.waf.rules {
+        for f in yaml::expand(pattern)? {
+            if !is_operator(&f) {
+                files.push(f.display().to_string());
+            }
+        }
+    }
+    let mut all = yaml::load_files(&files)?;
+    let text = match operator {
+        Some(t) => Some(t.to_string()),
+        None => std::fs::read_to_string(op_path).ok(),
+    };
+    if let Some(text) = text.filter(|t| !t.trim().is_empty()) {
+        let name = op_path.display().to_string();
+        let ids: HashMap<u32, String> = all.iter().map(|r| (r.id, r.source.to_string())).collect();
+        for rule in yaml::load_str(&name, &text)? {
+            if let Some(first) = ids.get(&rule.id) {
+                return Err(RuleError::DuplicateId {
+                    file: name,
+                    id: rule.id,
+                    first: first.clone(),
+                });
+            }
+            all.push(rule);
+        }
+    }
     if let Some(text) = &config.waf.custom_rules {
         let name = format!("{}: waf.custom_rules", config.source.display());
         all.extend(yaml::load_str(&name, &format!("rules:\n{text}"))?);
@@ -176,6 +217,8 @@ pub struct Shared {
     /// The certificates every TLS listener resolves from, republished with
     /// each snapshot (the listeners themselves outlive reloads).
     pub certs: Arc<CertStore>,
+    /// Servers drained through the admin API (outlive reloads).
+    pub drains: crate::upstream::drain::Drains,
 }
 
 impl Shared {
@@ -187,6 +230,7 @@ impl Shared {
             current: ArcSwap::from_pointee(s),
             reloads: AtomicU64::new(0),
             certs,
+            drains: Default::default(),
         })
     }
 

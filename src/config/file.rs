@@ -55,6 +55,9 @@ pub struct FileConfig {
     /// Certificates obtained and renewed automatically over ACME.
     #[serde(default)]
     pub acme: Option<AcmeSection>,
+    /// The admin API (`crate::config::admin::AdminSection`).
+    #[serde(default)]
+    pub admin: Option<serde_yaml::Value>,
 }
 
 /// `acme:`: the background ACME service (RFC 8555) that obtains and renews
@@ -523,7 +526,7 @@ pub struct TimeoutSection {
 }
 
 /// Durations written as `500ms`, `2s`, `1m`.
-mod opt_duration {
+pub(crate) mod opt_duration {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! `model` holds checked types, errors name the file, line and key.
 
 pub mod acme;
+pub mod admin;
 pub mod error;
 pub mod file;
 pub mod model;
@@ -26,6 +27,10 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
     ("RAMPART_PID_FILE", "server.pid_file"),
     ("RAMPART_UPGRADE_SOCK", "server.upgrade_sock"),
     ("RAMPART_ACCESS_LOG", "server.access_log"),
+    (
+        "RAMPART_ADMIN_PASSWORD",
+        "the password of admin user `admin` (hashed in memory, never logged)",
+    ),
     (
         "RAMPART_CHALLENGE_SECRET",
         "access.challenge.secret (when access.challenge is set)",
@@ -55,7 +60,7 @@ pub fn load_str(
         serde_yaml::from_str(src).map_err(|e| serde_error(path, &e))?
     };
     apply_env(&mut parsed, env);
-    validate::validate(parsed, path.to_path_buf()).map_err(|(key, message)| ConfigError {
+    validate::validate(parsed, path.to_path_buf(), env).map_err(|(key, message)| ConfigError {
         file: path.to_path_buf(),
         line: error::locate(src, &key),
         key,

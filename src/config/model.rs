@@ -37,6 +37,8 @@ pub struct Config {
     pub tls: TlsSettings,
     /// The ACME service, when `acme:` is set.
     pub acme: Option<super::acme::AcmeSettings>,
+    /// The admin API (off unless a credential is configured).
+    pub admin: super::admin::AdminSettings,
 }
 
 /// Process settings.

@@ -21,7 +21,11 @@ fn err<T>(key: impl Into<String>, msg: impl Into<String>) -> R<T> {
 
 /// Validates a parsed file. On error, returns the key path and message;
 /// the caller adds file and line.
-pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, String)> {
+pub fn validate(
+    f: FileConfig,
+    source: PathBuf,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, (String, String)> {
     let server = server(&f.server)?;
     let listeners = listeners(&f.listeners, server.threads)?;
     let metrics = opt_addr("metrics.address", f.metrics.as_ref().map(|m| &m.address))?;
@@ -49,6 +53,13 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         .flat_map(|a| a.certificates.iter().flat_map(|c| c.names.clone()))
         .collect();
     let tls = super::tls::global(f.tls.as_ref(), &dir, &listeners, &acme_names)?;
+    let rules_dir = waf
+        .rules
+        .first()
+        .map(std::path::Path::new)
+        .and_then(|p| if p.is_dir() { Some(p) } else { p.parent() })
+        .map_or_else(|| dir.clone(), std::path::Path::to_path_buf);
+    let admin = super::admin::settings(f.admin, &dir, &rules_dir, env(super::admin::PASSWORD_ENV))?;
     let mut routes = Vec::new();
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
@@ -83,6 +94,7 @@ pub fn validate(f: FileConfig, source: PathBuf) -> Result<Config, (String, Strin
         access,
         tls,
         acme,
+        admin,
     })
 }
 

@@ -80,6 +80,10 @@ pub async fn run(
         metrics::WAF_BLOCKS
             .with_label_values(&[&route.config.name])
             .inc();
+        let now = crate::tls::unix_now().max(0) as u64;
+        for m in verdict.matches.iter().take(4) {
+            crate::telemetry::recent::RECENT.record(ip, m.rule_id, now);
+        }
         respond::refuse(session, ctx, verdict.status.unwrap_or(waf.block_status)).await?;
         return Ok(true);
     }

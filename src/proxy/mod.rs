@@ -213,7 +213,9 @@ impl ProxyHttp for EdgeProxy {
         let key = headers::hash_key(pool.hash_key(), session.req_header(), ctx.client_ip);
         ctx.release_upstream();
         ctx.tries += 1;
-        let Some(backend) = pool.select(&key, &ctx.failed) else {
+        let drains = self.shared.drains.load();
+        let drained = drains.get(pool.name()).map_or(&[][..], Vec::as_slice);
+        let Some(backend) = pool.select(&key, &ctx.failed, drained) else {
             metrics::UPSTREAM_ERRORS
                 .with_label_values(&[pool.name(), "no_healthy_server"])
                 .inc();

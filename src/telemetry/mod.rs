@@ -6,4 +6,5 @@ pub mod audit;
 pub mod endpoint;
 pub mod logging;
 pub mod metrics;
+pub mod recent;
 pub mod sink;

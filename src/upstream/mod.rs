@@ -1,6 +1,7 @@
 //! Upstream pools over pingora-load-balancing: selection algorithms,
 //! active health checks, in-flight counting and peer construction.
 
+pub mod drain;
 pub mod health;
 pub mod least_conn;
 
@@ -114,10 +115,20 @@ impl Pool {
         &self.config.name
     }
 
-    /// Picks a healthy server for `key`, skipping `exclude` (servers that failed this request).
-    pub fn select(&self, key: &[u8], exclude: &[SocketAddr]) -> Option<Backend> {
+    /// Picks a healthy server for `key`, skipping `exclude` (servers that
+    /// failed this request) and `drained` (servers an operator drained).
+    pub fn select(
+        &self,
+        key: &[u8],
+        exclude: &[SocketAddr],
+        drained: &[SocketAddr],
+    ) -> Option<Backend> {
         let accept = |b: &Backend, healthy: bool| {
-            healthy && !b.addr.as_inet().is_some_and(|a| exclude.contains(a))
+            healthy
+                && !b
+                    .addr
+                    .as_inet()
+                    .is_some_and(|a| exclude.contains(a) || drained.contains(a))
         };
         let max = self.servers.len() * 4 + 16;
         on_lb!(&self.selector, lb => lb.select_with(key, max, accept))

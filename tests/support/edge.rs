@@ -21,6 +21,7 @@ pub struct EdgeBuilder {
     files: Vec<(String, Vec<u8>)>,
     tls: Option<String>,
     listener: String,
+    admin: Option<String>,
 }
 
 /// Starts building an edge whose config has `body` (upstreams, routes, ...)
@@ -32,6 +33,7 @@ pub fn edge(body: &str) -> EdgeBuilder {
         files: Vec::new(),
         tls: None,
         listener: String::new(),
+        admin: None,
     }
 }
 
@@ -61,6 +63,13 @@ impl EdgeBuilder {
         self
     }
 
+    /// Adds an `admin:` section on a fresh loopback port (`Edge::admin_addr`)
+    /// with `extra` lines (indented by two spaces; `{DIR}` is the edge's folder).
+    pub fn admin(mut self, extra: &str) -> Self {
+        self.admin = Some(extra.to_string());
+        self
+    }
+
     /// Starts the edge on fresh ephemeral ports. The ports are picked by
     /// binding port 0 and releasing it, so another process may take one
     /// before Rampart binds it: a start that fails to bind is retried on new
@@ -82,6 +91,11 @@ impl EdgeBuilder {
                     .as_ref()
                     .map(|_| SocketAddr::from(([127, 0, 0, 1], free_port()))),
                 tls_extra: self.tls.clone().unwrap_or_default(),
+                admin_addr: self
+                    .admin
+                    .as_ref()
+                    .map(|_| SocketAddr::from(([127, 0, 0, 1], free_port()))),
+                admin_extra: self.admin.clone().unwrap_or_default(),
                 listener_extra: self.listener.clone(),
                 children: Vec::new(),
                 server_extra: self.server_extra.clone(),
@@ -120,6 +134,9 @@ pub struct Edge {
     /// The TLS listener, when the builder asked for one.
     pub tls_addr: Option<SocketAddr>,
     tls_extra: String,
+    /// The admin listener, when the builder asked for one.
+    pub admin_addr: Option<SocketAddr>,
+    admin_extra: String,
     listener_extra: String,
     children: Vec<Child>,
     server_extra: String,
@@ -142,8 +159,15 @@ impl Edge {
             Some(a) => format!("  - address: {a}\n    tls: true\n{}", self.tls_extra),
             None => String::new(),
         };
+        let admin = match self.admin_addr {
+            Some(a) => format!(
+                "admin:\n  address: {a}\n{}\n",
+                self.admin_extra.replace("{DIR}", &d.to_string())
+            ),
+            None => String::new(),
+        };
         let yaml = format!(
-            "server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\n{}{tls}metrics:\n  address: {}\n{body}\n",
+            "{admin}server:\n  pid_file: {d}/rampart.pid\n  upgrade_sock: {d}/upgrade.sock\n  grace_period: 1s\n  graceful_shutdown_timeout: 1s\n  threads: 2\n  access_log: {d}/access.log\n{}\nlisteners:\n  - address: {}\n{}{tls}metrics:\n  address: {}\n{body}\n",
             self.server_extra, self.addr, self.listener_extra, self.metrics
         );
         std::fs::write(self.config_path(), yaml).unwrap();
@@ -174,6 +198,9 @@ impl Edge {
         let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
             let up = TcpStream::connect(self.addr).is_ok()
+                && self
+                    .admin_addr
+                    .is_none_or(|a| TcpStream::connect(a).is_ok())
                 && super::get(self.metrics, "/healthz")
                     .map(|r| r.status == 200)
                     .unwrap_or(false);

@@ -1,6 +1,10 @@
 //! The command line: `run`, `check`, `reload`, `waf explain`, `cert
-//! status|renew`, `admin hash-password`, `completions`, `man`. Commands only
-//! parse and call into the library.
+//! status|renew`, `admin hash-password|new-token`, `completions`, `man`, and
+//! the admin API client commands of [`remote`] (`login`, `status`, `waf`,
+//! `proxy`, `ssl`, `monitor`, `config`). Commands only parse and call into
+//! the library.
+
+pub mod remote;
 
 use crate::bootstrap::{self, ProcessOpts};
 use crate::config::{self, Config};
@@ -68,11 +72,48 @@ pub enum Command {
         #[command(subcommand)]
         command: CertCommand,
     },
-    /// WAF tools.
+    /// WAF tools: `explain` locally; the rest through the admin API.
     Waf {
         /// What to do.
         #[command(subcommand)]
         command: WafCommand,
+    },
+    /// Log in to the admin API; the token is stored in
+    /// $XDG_CONFIG_HOME/rampart/credentials.json (mode 0600). The password
+    /// is read from stdin.
+    Login {
+        /// User name.
+        #[arg(short, long, default_value = "admin")]
+        username: String,
+        /// Admin URL and output format.
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// The running server's status (admin API).
+    Status(remote::Remote),
+    /// Routes, upstreams, drains (admin API).
+    Proxy {
+        /// What to do.
+        #[command(subcommand)]
+        command: remote::ProxyCommand,
+    },
+    /// Certificates on the running server (admin API).
+    Ssl {
+        /// What to do.
+        #[command(subcommand)]
+        command: remote::SslCommand,
+    },
+    /// Health of the running server (admin API).
+    Monitor {
+        /// What to do.
+        #[command(subcommand)]
+        command: remote::MonitorCommand,
+    },
+    /// Show, validate, apply or reload the config (admin API; validate is local).
+    Config {
+        /// What to do.
+        #[command(subcommand)]
+        command: remote::ConfigCommand,
     },
 }
 
@@ -83,6 +124,9 @@ pub enum AdminCommand {
     /// hash, for an admin user's `password_hash` in the config. The
     /// password is never echoed or logged.
     HashPassword,
+    /// Print a new static API token and the SHA-256 to put in
+    /// `admin.tokens[].sha256`. Only the hash goes into the config.
+    NewToken,
 }
 
 /// `rampart cert ...`
@@ -147,6 +191,36 @@ pub enum WafCommand {
         #[arg(long, default_value = "127.0.0.1")]
         client_ip: std::net::IpAddr,
     },
+    /// Counters, top rules, top blocked clients, mode per route.
+    Status(remote::Remote),
+    /// Block an address or CIDR on the running server (persists across restarts).
+    BlockIp {
+        /// Address or CIDR.
+        ip: String,
+        /// How long (`30m`, `1h`, `7d`); absent: until unblocked.
+        #[arg(long)]
+        duration: Option<String>,
+        /// Why (shown in audit records).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Admin URL and output format.
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// Remove a runtime block.
+    UnblockIp {
+        /// Address or CIDR.
+        ip: String,
+        /// Admin URL and output format.
+        #[command(flatten)]
+        remote: remote::Remote,
+    },
+    /// The operator rules: list, add, update, rm.
+    Rules {
+        /// What to do.
+        #[command(subcommand)]
+        command: remote::RulesCommand,
+    },
 }
 
 /// Runs the parsed command.
@@ -189,6 +263,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Admin {
             command: AdminCommand::HashPassword,
         } => hash_password(),
+        Command::Admin {
+            command: AdminCommand::NewToken,
+        } => {
+            let (token, hash) = crate::admin::auth::new_api_token();
+            println!("token:  {token}\nsha256: {hash}");
+            ExitCode::SUCCESS
+        }
+        Command::Login { username, remote } => remote::login(&username, &remote),
+        Command::Status(r) => remote::status(&r),
+        Command::Proxy { command } => remote::proxy(command),
+        Command::Ssl { command } => remote::ssl(command),
+        Command::Monitor { command } => remote::monitor(command),
+        Command::Config { command } => remote::config(command),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -257,6 +344,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Command::Waf { command } => remote::waf(command),
     }
 }
 
@@ -316,7 +404,7 @@ fn serve(path: &Path, opts: ProcessOpts) -> ExitCode {
     }
 }
 
-fn check(path: &Path) -> ExitCode {
+pub(crate) fn check(path: &Path) -> ExitCode {
     let Some(cfg) = load_or_report(path) else {
         return ExitCode::FAILURE;
     };
