@@ -16,3 +16,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The OpenAPI validator (PyPI; Debian does not package it) for tests/admin.rs.
+if [ "${1:-build}" = test ] && ! python3 -c 'import openapi_spec_validator' 2>/dev/null; then
+  echo "installing: openapi-spec-validator (PyPI)" >&2
+  python3 -m pip install -q --disable-pip-version-check openapi-spec-validator 2>/dev/null ||
+    python3 -m pip install -q --disable-pip-version-check --break-system-packages openapi-spec-validator
+fi

@@ -22,7 +22,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`cli`] | the clap commands; they parse and call into the library |
+//! | [`cli`] | the clap commands (`cli/remote.rs`: the admin client commands); they parse and call into the library |
 //! | [`bootstrap`] | the Pingora `Server`: listeners, services, background services |
 //! | [`config`] | YAML → validated types (`file` as written, `model` checked, `validate` between them) |
 //! | [`snapshot`] | the runtime state compiled from a config, published in one `ArcSwap` |
@@ -34,7 +34,7 @@
 //! | [`upstream`] | pools over pingora-load-balancing, health checks |
 //! | [`tls`] | certificates (PEM files, checked) and the per-SNI store rustls resolves from |
 //! | [`acme`] | background ACME service: orders, HTTP-01 challenge store, DNS-01 hook, renewal with backoff, atomic storage, publish to `tls` |
-//! | [`admin`] | the operator's side: admin password hashing (the admin API of issue 13 grows here) |
+//! | [`admin`] | the authenticated admin API on its own listener: `server` (routes, dispatch), `auth` (logins, JWTs, refresh families, API tokens, roles, lockout), `views` (reads), `changes` (validated, atomic, audited changes), `store` (state folder), `client` (the CLI's side); `openapi.json` |
 //! | [`telemetry`] | metrics, access log, audit log, the metrics/health endpoint |
 //! | [`explain`] | `rampart waf explain`: one request through a config's WAF, offline |
 //! | [`demo`] | the built-in echo upstream of the default config |

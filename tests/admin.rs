@@ -558,3 +558,36 @@ fn the_admin_api_is_off_without_credentials() {
     let e = edge(&body_for(&[&o])).spawn();
     assert!(e.log().contains("admin API is off"), "{}", e.log());
 }
+
+#[test]
+fn the_served_openapi_document_validates() {
+    let o = origin().spawn();
+    let (e, api) = start(&[&o]);
+    let tok = api.token("eye", "eye-pw");
+    let (s, doc) = api.call("GET", "/openapi.json", Some(&tok), None);
+    assert_eq!(s, 200);
+    let file = e.dir.join("openapi.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let have = std::process::Command::new("python3")
+        .args(["-c", "import openapi_spec_validator"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        assert!(
+            std::env::var("CI").is_err(),
+            "openapi-spec-validator is missing (scripts/deps.sh test installs it)"
+        );
+        eprintln!(
+            "skipping: python3 module openapi_spec_validator not installed (scripts/deps.sh test)"
+        );
+        return;
+    }
+    let out = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("OK"), "{text}");
+}
