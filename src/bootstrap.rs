@@ -139,11 +139,19 @@ fn add_admin(server: &mut Server, shared: &Arc<Shared>) -> Result<(), SnapshotEr
     }
     let app = crate::admin::build(shared).map_err(SnapshotError::Admin)?;
     let mut svc = Service::new("admin".into(), HttpServer::new_app(app));
-    svc.add_tcp(&a.address.to_string());
+    if a.tls {
+        let mut settings = TlsSettings::intermediate("", "").expect("settings without files");
+        settings.set_cert_resolver(Arc::new(Resolver(shared.certs.clone())));
+        settings.set_alpn(pingora_core::protocols::ALPN::H1);
+        svc.add_tls_with_settings(&a.address.to_string(), None, settings);
+    } else {
+        svc.add_tcp(&a.address.to_string());
+    }
     svc.threads = Some(1);
     server.add_service(svc);
     log::info!(
-        "admin API on http://{}/admin/api/v1 ({} user(s), {} token(s))",
+        "admin API on {}://{}/admin/api/v1 ({} user(s), {} token(s))",
+        if a.tls { "https" } else { "http" },
         a.address,
         a.users.len(),
         a.tokens.len()

@@ -240,3 +240,40 @@ fn the_cli_says_what_went_wrong() {
     assert!(text(&out).contains("connection refused"), "{}", text(&out));
     assert!(Path::new(env!("CARGO_BIN_EXE_rampart")).exists());
 }
+
+#[test]
+fn the_admin_listener_can_serve_https() {
+    let ca = support::certs::Ca::new();
+    let (cert, key) = ca.leaf(&["localhost"]);
+    let o = origin().spawn();
+    let ops = rampart::admin::password::hash("ops-pw").unwrap();
+    let body = format!(
+        "upstreams:\n  a: {{ servers: [\"{}\"] }}\nroutes:\n  - name: app\n    upstream: a\ntls:\n  certificates:\n    - {{ cert: c.pem, key: c.key }}\n",
+        o.addr
+    );
+    let admin = format!("  tls: true\n  state_dir: {{DIR}}/admin\n  users:\n    - {{ name: ops, password_hash: \"{ops}\", role: admin }}\n");
+    let e = edge(&body)
+        .file("c.pem", cert)
+        .file("c.key", key)
+        .file("ca.pem", ca.pem.clone())
+        .admin(&admin)
+        .spawn();
+    let port = e.admin_addr.unwrap().port();
+    let cli = Cli {
+        home: tempfile::tempdir().unwrap(),
+        url: format!("https://localhost:{port}"),
+    };
+    let ca_file = e.dir.join("ca.pem");
+    let ca_arg = ca_file.to_str().unwrap();
+    let out = cli.run(&["login", "-u", "ops", "--admin-ca", ca_arg], "ops-pw\n");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = cli.run(&["status", "--json", "--admin-ca", ca_arg], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let st: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(st["routes"], 1);
+    // Without the CA the certificate is not trusted.
+    let out = cli.run(&["status"], "");
+    assert!(!out.status.success());
+    // Plain HTTP to the TLS listener gets nothing useful.
+    assert!(get(e.admin_addr.unwrap(), "/admin/api/v1/status").map_or(true, |r| r.status != 200));
+}

@@ -42,35 +42,51 @@ impl RetryAfter {
     }
 }
 
+/// An HTTP/1 and HTTP/2 connector whose TLS trusts `ca_root` (a PEM file)
+/// or else the system's roots; `https_only` refuses plain `http://` URLs.
+/// Shared by the ACME client and the admin CLI.
+pub fn connector(
+    ca_root: Option<&Path>,
+    https_only: bool,
+) -> Result<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, String>
+{
+    pingora_rustls::install_default_crypto_provider();
+    let builder = hyper_rustls::HttpsConnectorBuilder::new();
+    let builder = match ca_root {
+        Some(p) => {
+            let mut roots = pingora_rustls::RootCertStore::empty();
+            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            if certs.is_empty() {
+                return Err(format!("{}: no certificate", p.display()));
+            }
+            for c in certs {
+                roots.add(c).map_err(|e| format!("{}: {e}", p.display()))?;
+            }
+            builder.with_tls_config(
+                pingora_rustls::ClientConfig::builder()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth(),
+            )
+        }
+        None => builder
+            .try_with_platform_verifier()
+            .map_err(|e| format!("system roots: {e}"))?,
+    };
+    let builder = if https_only {
+        builder.https_only()
+    } else {
+        builder.https_or_http()
+    };
+    Ok(builder.enable_http1().enable_http2().build())
+}
+
 impl Client {
     /// A client trusting `ca_root` (a PEM file) or else the system's roots.
     pub fn new(ca_root: Option<&Path>) -> Result<(Client, RetryAfter), String> {
-        pingora_rustls::install_default_crypto_provider();
-        let builder = hyper_rustls::HttpsConnectorBuilder::new();
-        let builder = match ca_root {
-            Some(p) => {
-                let mut roots = pingora_rustls::RootCertStore::empty();
-                let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(p)
-                    .map_err(|e| format!("{}: {e}", p.display()))?
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| format!("{}: {e}", p.display()))?;
-                if certs.is_empty() {
-                    return Err(format!("{}: no certificate", p.display()));
-                }
-                for c in certs {
-                    roots.add(c).map_err(|e| format!("{}: {e}", p.display()))?;
-                }
-                builder.with_tls_config(
-                    pingora_rustls::ClientConfig::builder()
-                        .with_root_certificates(roots)
-                        .with_no_client_auth(),
-                )
-            }
-            None => builder
-                .try_with_platform_verifier()
-                .map_err(|e| format!("system roots: {e}"))?,
-        };
-        let connector = builder.https_only().enable_http1().enable_http2().build();
+        let connector = connector(ca_root, true)?;
         let inner = HyperClient::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
         let shared = RetryAfter::default();
         Ok((

@@ -4,7 +4,8 @@
 //!
 //! The login lives in `$XDG_CONFIG_HOME/rampart/credentials.json` (or
 //! `~/.config/rampart/`), folder 0700, file 0600. `RAMPART_ADMIN_TOKEN`
-//! (a static API token) takes precedence, for scripts.
+//! (a static API token) takes precedence, for scripts; `RAMPART_ADMIN_CA`
+//! names the CA of an `https://` admin listener.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -16,8 +17,19 @@ use std::path::PathBuf;
 
 /// Default admin URL.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:9091";
+/// The environment variable naming a PEM file with the CA that signs the
+/// admin listener's certificate (`https://` URLs; default: system roots).
+pub const CA_ENV: &str = "RAMPART_ADMIN_CA";
 /// The environment variable with a static API token.
 pub const TOKEN_ENV: &str = "RAMPART_ADMIN_TOKEN";
+
+static TRUSTED_CA: once_cell::sync::OnceCell<PathBuf> = once_cell::sync::OnceCell::new();
+
+/// Trusts the CA in this PEM file for `https://` admin URLs (`--admin-ca`,
+/// `RAMPART_ADMIN_CA`) instead of the system roots. The first call wins.
+pub fn trust_ca(pem: PathBuf) {
+    let _ = TRUSTED_CA.set(pem);
+}
 
 /// A stored login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -79,8 +91,10 @@ pub async fn call(
     body: Option<(Vec<u8>, &str)>,
 ) -> Result<Answer, String> {
     let base = url.trim_end_matches('/');
-    if !base.starts_with("http://") {
-        return Err(format!("{url}: the CLI speaks plain HTTP to the admin listener (http://host:port); reach a remote one through an SSH tunnel"));
+    if !base.starts_with("http://") && !base.starts_with("https://") {
+        return Err(format!(
+            "{url}: expected http://host:port or https://host:port"
+        ));
     }
     let uri = format!("{base}{}{path}", super::server::PREFIX);
     let mut req = http::Request::builder().method(method).uri(&uri);
@@ -92,7 +106,8 @@ pub async fn call(
     let req = req
         .body(Full::new(Bytes::from(bytes)))
         .map_err(|e| format!("{uri}: {e}"))?;
-    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
+    let connector = crate::acme::client::connector(TRUSTED_CA.get().map(PathBuf::as_path), false)?;
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
     let fut = client.request(req);
     let resp = match tokio::time::timeout(std::time::Duration::from_secs(30), fut).await {
         Err(_) => return Err(format!("{base}: no answer within 30 s")),

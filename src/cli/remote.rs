@@ -18,6 +18,9 @@ pub struct Remote {
     /// Print the JSON answer, for scripts.
     #[arg(long)]
     pub json: bool,
+    /// PEM file of the CA that signs an https:// admin listener's certificate.
+    #[arg(long, env = "RAMPART_ADMIN_CA")]
+    pub admin_ca: Option<PathBuf>,
 }
 
 impl Remote {
@@ -142,7 +145,10 @@ pub enum ConfigCommand {
     Reload(Remote),
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+fn runtime(r: &Remote) -> tokio::runtime::Runtime {
+    if let Some(ca) = &r.admin_ca {
+        client::trust_ca(ca.clone());
+    }
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -152,7 +158,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// Sends one call with the stored login and prints the answer.
 fn send(r: &Remote, method: &str, path: &str, body: Option<(Vec<u8>, &str)>) -> ExitCode {
     let url = r.url();
-    let result = runtime().block_on(async {
+    let result = runtime(r).block_on(async {
         let token = client::token_for(&url).await?;
         client::call(&url, method, path, token.as_deref(), body).await
     });
@@ -215,7 +221,7 @@ pub fn login(username: &str, r: &Remote) -> ExitCode {
     eprintln!();
     let password = line.trim_end_matches(['\r', '\n']);
     let body = json_body(json!({ "username": username, "password": password }));
-    let result = runtime().block_on(client::call(&url, "POST", "/auth/login", None, body));
+    let result = runtime(r).block_on(client::call(&url, "POST", "/auth/login", None, body));
     match result {
         Ok(a) if a.status == 200 => {
             let t: crate::admin::auth::TokenResponse = match serde_json::from_value(a.body) {

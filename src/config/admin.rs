@@ -56,6 +56,9 @@ pub struct AdminSection {
     /// A non-loopback address must be allowed explicitly.
     #[serde(default)]
     pub allow_remote: bool,
+    /// Serve HTTPS with the certificates of `tls:` / `acme:` (by SNI).
+    #[serde(default)]
+    pub tls: bool,
     /// Users who log in with a password.
     #[serde(default)]
     pub users: Vec<UserSection>,
@@ -135,6 +138,8 @@ pub struct AdminToken {
 pub struct AdminSettings {
     /// Listener address.
     pub address: SocketAddr,
+    /// HTTPS with the shared certificate store.
+    pub tls: bool,
     /// Users (with `admin` from `RAMPART_ADMIN_PASSWORD` when set).
     pub users: Vec<AdminUser>,
     /// API tokens.
@@ -254,6 +259,7 @@ pub fn settings(
     };
     Ok(AdminSettings {
         address,
+        tls: s.tls,
         users,
         tokens,
         jwt_key_file,
