@@ -418,3 +418,87 @@ fn external_account_binding() {
         https_status(&e, &root, "a.test") == Some(200)
     });
 }
+
+/// A renewal asked for through the admin API (`POST ssl/certificates/{domain}/renew`)
+/// and through `rampart ssl renew`: a new certificate is served and the API
+/// shows the attempt.
+#[test]
+fn renewal_through_the_admin_api() {
+    let o = origin().spawn();
+    let mut p = Pebble::new();
+    let hash = rampart::admin::password::hash("pw").unwrap();
+    let admin = format!(
+        "  state_dir: {{DIR}}/admin\n  users:\n    - {{ name: ops, password_hash: \"{hash}\", role: admin }}\n"
+    );
+    let e = edge(&body(&p, &o, "", &["a.test"]))
+        .tls("")
+        .admin(&admin)
+        .spawn();
+    let root = run_pebble(&mut p, &e);
+    wait_for("the certificate", &e, 60, || {
+        https_status(&e, &root, "a.test") == Some(200)
+    });
+    let first = serial(&e, "a.test").unwrap();
+    let api = e.admin_addr.unwrap();
+    let login = request(
+        api,
+        "POST",
+        "/admin/api/v1/auth/login",
+        &[],
+        br#"{"username": "ops", "password": "pw"}"#,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&login.body).unwrap();
+    let auth = format!("Bearer {}", v["access_token"].as_str().unwrap());
+    let r = request(
+        api,
+        "POST",
+        "/admin/api/v1/ssl/certificates/a.test/renew",
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(r.status, 202, "{}", r.text());
+    wait_for("a renewed certificate", &e, 60, || {
+        serial(&e, "a.test").is_some_and(|s| s != first)
+    });
+    let r = request(
+        api,
+        "GET",
+        "/admin/api/v1/ssl/certificates/a.test",
+        &[("Authorization", &auth)],
+        b"",
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["certificate"]["source"], "acme", "{v}");
+    assert!(v["certificate"]["last_attempt"].is_string(), "{v}");
+    assert!(v["certificate"]["last_error"].is_null(), "{v}");
+    // The CLI's form of the same request.
+    let second = serial(&e, "a.test").unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("http://{api}");
+    let mut login = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["login", "-u", "ops", "--admin-url", &url])
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    login.stdin.take().unwrap().write_all(b"pw\n").unwrap();
+    assert!(login.wait().unwrap().success());
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["ssl", "renew", "a.test", "--admin-url", &url])
+        .env("XDG_CONFIG_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for("a second renewal", &e, 60, || {
+        serial(&e, "a.test").is_some_and(|s| s != second)
+    });
+}

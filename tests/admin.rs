@@ -500,6 +500,14 @@ fn status_health_metrics_and_certificates_answer() {
     let tok = api.token("eye", "eye-pw");
     let (_, st) = api.call("GET", "/status", Some(&tok), None);
     assert_eq!(st["routes"], 1, "{st}");
+    let (_, ps) = api.call("GET", "/proxy/status", Some(&tok), None);
+    assert_eq!(ps["routes"][0]["name"], "app", "{ps}");
+    assert_eq!(ps["routes"][0]["upstream"], "a", "{ps}");
+    assert_eq!(ps["listeners"].as_array().unwrap().len(), 2, "{ps}");
+    assert_eq!(ps["upstreams"][0]["healthy"], 1, "{ps}");
+    let (_, ss) = api.call("GET", "/ssl/status", Some(&tok), None);
+    assert_eq!(ss["certificates"], 1, "{ss}");
+    assert_eq!(ss["tls_listeners"], 1, "{ss}");
     let (_, h) = api.call("GET", "/health", Some(&tok), None);
     assert!(
         h["components"]
