@@ -450,26 +450,16 @@ fn renewal_through_the_admin_api() {
     .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&login.body).unwrap();
     let auth = format!("Bearer {}", v["access_token"].as_str().unwrap());
-    let r = request(
-        api,
-        "POST",
-        "/admin/api/v1/ssl/certificates/a.test/renew",
-        &[("Authorization", &auth)],
-        b"",
-    )
-    .unwrap();
+    let call = |method: &str, path: &str| {
+        let auth = [("Authorization", auth.as_str())];
+        request(api, method, &format!("/admin/api/v1{path}"), &auth, b"").unwrap()
+    };
+    let r = call("POST", "/ssl/certificates/a.test/renew");
     assert_eq!(r.status, 202, "{}", r.text());
     wait_for("a renewed certificate", &e, 60, || {
         serial(&e, "a.test").is_some_and(|s| s != first)
     });
-    let r = request(
-        api,
-        "GET",
-        "/admin/api/v1/ssl/certificates/a.test",
-        &[("Authorization", &auth)],
-        b"",
-    )
-    .unwrap();
+    let r = call("GET", "/ssl/certificates/a.test");
     let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["certificate"]["source"], "acme", "{v}");
     assert!(v["certificate"]["last_attempt"].is_string(), "{v}");

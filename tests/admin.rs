@@ -291,12 +291,8 @@ fn operator_rules_are_validated_applied_and_persisted() {
     );
     // Invalid: an unknown operator key; nothing changes.
     let before = std::fs::read_to_string(e.dir.join("operator.yaml")).unwrap();
-    let (s, v) = api.call(
-        "POST",
-        "/waf/rules",
-        Some(&tok),
-        Some(r#"{"id": 990002, "targets": ["args"], "containz": "x"}"#),
-    );
+    let add = |rule: &str| api.call("POST", "/waf/rules", Some(&tok), Some(rule));
+    let (s, v) = add(r#"{"id": 990002, "targets": ["args"], "containz": "x"}"#);
     assert_eq!(s, 422, "{v}");
     assert!(
         v["errors"][0]["message"]
@@ -310,12 +306,7 @@ fn operator_rules_are_validated_applied_and_persisted() {
         before
     );
     // A shipped rule's id is taken.
-    let (s, v) = api.call(
-        "POST",
-        "/waf/rules",
-        Some(&tok),
-        Some(r#"{"id": 200001, "targets": ["args"], "contains": "x"}"#),
-    );
+    let (s, v) = add(r#"{"id": 200001, "targets": ["args"], "contains": "x"}"#);
     assert_eq!(s, 422, "{v}");
     let (_, list) = api.call("GET", "/waf/rules", Some(&tok), None);
     assert_eq!(list["operator_rules"][0]["id"], 990001);

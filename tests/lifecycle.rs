@@ -12,9 +12,11 @@ fn simple(o: &Origin, extra_route: &str) -> String {
     format!("upstreams:\n  a: {{ servers: [\"{}\"] }}\nroutes:\n  - name: main\n    hosts: [main.test]\n    upstream: a\n{extra_route}", o.addr)
 }
 
-fn check(text: &str) -> (i32, String) {
+/// `rampart check` on `text`: exit code, stderr and stdout (the file's
+/// path written `FILE`).
+fn check_output(text: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bad.yaml");
+    let path = dir.path().join("c.yaml");
     std::fs::write(&path, text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .arg("check")
@@ -22,27 +24,25 @@ fn check(text: &str) -> (i32, String) {
         .arg(&path)
         .output()
         .unwrap();
+    let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&path.display().to_string(), "FILE");
     (
         out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).replace(&path.display().to_string(), "FILE"),
+        clean(&out.stderr),
+        clean(&out.stdout),
     )
+}
+
+fn check(text: &str) -> (i32, String) {
+    let (code, err, _) = check_output(text);
+    (code, err)
 }
 
 const GOOD: &str = "listeners:\n  - address: 127.0.0.1:1\nupstreams:\n  a:\n    servers: [\"127.0.0.1:2\"]\nroutes:\n  - name: r\n    upstream: a\n";
 
 #[test]
 fn check_accepts_good_config_and_prints_summary() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("good.yaml");
-    std::fs::write(&path, GOOD).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .arg("check")
-        .arg("-c")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout);
+    let (code, _, text) = check_output(GOOD);
+    assert_eq!(code, 0);
     for part in [
         "listeners:",
         "127.0.0.1:1",

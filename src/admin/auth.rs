@@ -411,7 +411,7 @@ mod tests {
 
     fn cfg() -> AdminSettings {
         let mut s =
-            crate::config::admin::settings(None, Path::new("/c"), Path::new("/f"), None).unwrap();
+            crate::config::admin::settings(None, Path::new("/"), Path::new("/"), None).unwrap();
         s.users.push(AdminUser {
             name: "ops".into(),
             password_hash: crate::admin::password::hash("pw").unwrap(),

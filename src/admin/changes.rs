@@ -341,6 +341,16 @@ async fn save_rules(
     }
 }
 
+fn path_rule_id(c: &Call) -> Result<u64, Reply> {
+    c.params[0]
+        .parse::<u64>()
+        .map_err(|_| Reply::error(400, "bad_request", "a rule is named by its numeric id"))
+}
+
+fn load_rules(a: &Admin) -> Result<Vec<Value>, Reply> {
+    super::views::operator_rules(a).map_err(io_error)
+}
+
 fn rule_body(c: &Call) -> Result<Value, Reply> {
     let v: Value = c.json()?;
     if !v.is_object() || rule_id(&v).is_none() {
@@ -360,9 +370,9 @@ pub async fn rule_add(a: &Admin, c: &Call) -> Reply {
         Ok(r) => r,
         Err(r) => return r,
     };
-    let mut rules = match super::views::operator_rules(a) {
+    let mut rules = match load_rules(a) {
         Ok(r) => r,
-        Err(e) => return io_error(e),
+        Err(r) => return r,
     };
     let id = rule_id(&rule).unwrap_or_default();
     if rules.iter().any(|r| rule_id(r) == Some(id)) {
@@ -388,8 +398,9 @@ pub async fn rule_add(a: &Admin, c: &Call) -> Reply {
 /// `PUT waf/rules/{name}` (the rule id): replaces an operator rule.
 pub async fn rule_update(a: &Admin, c: &Call) -> Reply {
     let _one_at_a_time = a.store.apply.lock().await;
-    let Ok(id) = c.params[0].parse::<u64>() else {
-        return Reply::error(400, "bad_request", "a rule is named by its numeric id");
+    let id = match path_rule_id(c) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
     let mut rule: Value = match c.json() {
         Ok(r) => r,
@@ -404,9 +415,9 @@ pub async fn rule_update(a: &Admin, c: &Call) -> Reply {
         }
         None => return Reply::error(400, "bad_request", "expected one rule (a mapping)"),
     }
-    let mut rules = match super::views::operator_rules(a) {
+    let mut rules = match load_rules(a) {
         Ok(r) => r,
-        Err(e) => return io_error(e),
+        Err(r) => return r,
     };
     let Some(slot) = rules.iter_mut().find(|r| rule_id(r) == Some(id)) else {
         return Reply::error(
@@ -431,12 +442,13 @@ pub async fn rule_update(a: &Admin, c: &Call) -> Reply {
 /// `DELETE waf/rules/{name}`.
 pub async fn rule_delete(a: &Admin, c: &Call) -> Reply {
     let _one_at_a_time = a.store.apply.lock().await;
-    let Ok(id) = c.params[0].parse::<u64>() else {
-        return Reply::error(400, "bad_request", "a rule is named by its numeric id");
+    let id = match path_rule_id(c) {
+        Ok(id) => id,
+        Err(r) => return r,
     };
-    let mut rules = match super::views::operator_rules(a) {
+    let mut rules = match load_rules(a) {
         Ok(r) => r,
-        Err(e) => return io_error(e),
+        Err(r) => return r,
     };
     let Some(pos) = rules.iter().position(|r| rule_id(r) == Some(id)) else {
         return Reply::error(404, "not_found", &format!("no operator rule {id}"));

@@ -227,24 +227,10 @@ impl Reply {
     }
 }
 
-/// Decodes `%XX` escapes (a CIDR's `/` arrives as `%2F`).
+/// Decodes `%XX` escapes (a CIDR's `/` arrives as `%2F`), with the WAF's
+/// one percent decoder.
 pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: u8| (c as char).to_digit(16);
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::waf::decode::percent_decode(s, false).0.into_owned()
 }
 
 /// Finds the route of `method path` (path under [`PREFIX`]): the route and
@@ -512,5 +498,6 @@ mod tests {
         );
         assert!(!find("GET", "/nothing").unwrap_err());
         assert_eq!(percent_decode("a%2f%zz%"), "a/%zz%");
+        assert_eq!(percent_decode("q=a+b"), "q=a+b");
     }
 }

@@ -59,60 +59,64 @@ fn worst(a: &'static str, b: &'static str) -> &'static str {
     }
 }
 
+/// Health components and the worst status among them.
+struct Health {
+    overall: &'static str,
+    components: Vec<Value>,
+}
+
+impl Health {
+    fn add(&mut self, name: String, status: &'static str, detail: String) {
+        self.overall = worst(self.overall, status);
+        self.components
+            .push(json!({ "name": name, "status": status, "detail": detail }));
+    }
+}
+
 /// `GET health`: one entry per component, and the worst as the overall status.
 pub fn health(a: &Admin) -> Reply {
     let snap = a.shared.load();
-    let mut overall = "ok";
-    let mut components = Vec::new();
-    components.push(
-        json!({ "name": "config", "status": "ok", "detail": format!("version {}", snap.version) }),
-    );
+    let mut h = Health {
+        overall: "ok",
+        components: Vec::new(),
+    };
+    h.add("config".into(), "ok", format!("version {}", snap.version));
     for (name, pool) in &snap.pools {
-        let h = pool.health();
-        let up = h.iter().filter(|(_, ok)| *ok).count();
+        let servers = pool.health();
+        let up = servers.iter().filter(|(_, ok)| *ok).count();
         let s = match up {
             0 => "down",
-            n if n < h.len() => "degraded",
+            n if n < servers.len() => "degraded",
             _ => "ok",
         };
-        overall = worst(overall, s);
-        components.push(json!({
-            "name": format!("upstream:{name}"), "status": s,
-            "detail": format!("{up} of {} servers healthy", h.len()),
-        }));
+        let detail = format!("{up} of {} servers healthy", servers.len());
+        h.add(format!("upstream:{name}"), s, detail);
     }
     let now = crate::tls::unix_now();
+    let first = |names: &[String]| names.first().cloned().unwrap_or_default();
     for cert in a.shared.certs.list() {
         let left = cert.not_after - now;
-        let s = if left <= 0 {
-            "down"
-        } else if left < crate::tls::store::EXPIRY_WARNING_SECS {
-            "degraded"
-        } else {
-            "ok"
+        let s = match left {
+            ..=0 => "down",
+            l if l < crate::tls::store::EXPIRY_WARNING_SECS => "degraded",
+            _ => "ok",
         };
-        overall = worst(overall, s);
-        components.push(json!({
-            "name": format!("certificate:{}", cert.names.first().cloned().unwrap_or_default()),
-            "status": s, "detail": format!("{} days left", left / 86400),
-        }));
+        let detail = format!("{} days left", left / 86400);
+        h.add(format!("certificate:{}", first(&cert.names)), s, detail);
     }
-    if let Some(acme) = &snap.config.acme {
-        for row in crate::acme::service::status(acme, now) {
-            let s = if row.last_error.is_some() {
-                "degraded"
-            } else {
-                "ok"
-            };
-            overall = worst(overall, s);
-            components.push(json!({
-                "name": format!("acme:{}", row.names.first().cloned().unwrap_or_default()),
-                "status": s,
-                "detail": row.last_error.clone().unwrap_or_else(|| format!("not after {}", row.not_after)),
-            }));
-        }
+    for row in snap
+        .config
+        .acme
+        .iter()
+        .flat_map(|acme| crate::acme::service::status(acme, now))
+    {
+        let (s, detail) = match &row.last_error {
+            Some(e) => ("degraded", e.clone()),
+            None => ("ok", format!("not after {}", row.not_after)),
+        };
+        h.add(format!("acme:{}", first(&row.names)), s, detail);
     }
-    Reply::ok(json!({ "status": overall, "components": components }))
+    Reply::ok(json!({ "status": h.overall, "components": h.components }))
 }
 
 /// `GET metrics`: every metric family as JSON (counters and gauges with

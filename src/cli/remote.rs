@@ -326,23 +326,22 @@ pub fn proxy(cmd: ProxyCommand) -> ExitCode {
             pool,
             server,
             remote,
-        } => send(
-            &remote,
-            "POST",
-            &format!("/proxy/upstreams/{pool}/{server}/drain"),
-            None,
-        ),
+        } => drain(&remote, &pool, &server, "drain"),
         ProxyCommand::Undrain {
             pool,
             server,
             remote,
-        } => send(
-            &remote,
-            "POST",
-            &format!("/proxy/upstreams/{pool}/{server}/undrain"),
-            None,
-        ),
+        } => drain(&remote, &pool, &server, "undrain"),
     }
+}
+
+fn drain(r: &Remote, pool: &str, server: &str, verb: &str) -> ExitCode {
+    send(
+        r,
+        "POST",
+        &format!("/proxy/upstreams/{pool}/{server}/{verb}"),
+        None,
+    )
 }
 
 /// `rampart ssl ...`.

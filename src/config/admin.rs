@@ -296,43 +296,28 @@ pub fn parse_sha256(hex: &str) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
 
-    fn yaml(s: &str) -> Option<serde_yaml::Value> {
-        Some(serde_yaml::from_str(s).unwrap())
+    /// The section `s` (YAML; empty: absent) checked with config folder
+    /// `/c`, rules folder `/f` and `env` as RAMPART_ADMIN_PASSWORD.
+    fn check(s: &str, env: Option<&str>) -> R<AdminSettings> {
+        let v = (!s.is_empty()).then(|| serde_yaml::from_str(s).unwrap());
+        settings(v, Path::new("/c"), Path::new("/f"), env.map(str::to_string))
     }
 
     #[test]
     fn off_without_credentials_and_loopback_by_default() {
-        let s = settings(None, Path::new("/c"), Path::new("/f"), None).unwrap();
+        let s = check("", None).unwrap();
         assert!(!s.enabled());
         assert_eq!(s.address.to_string(), DEFAULT_ADDRESS);
         assert_eq!(s.state_dir, Path::new("/c/admin"));
         assert_eq!(s.rules_file, Path::new("/f/90-operator.yaml"));
-        let e = settings(
-            yaml("address: 0.0.0.0:9091"),
-            Path::new("/c"),
-            Path::new("/f"),
-            None,
-        )
-        .unwrap_err();
+        let e = check("address: 0.0.0.0:9091", None).unwrap_err();
         assert_eq!(e.0, "admin.address");
-        assert!(settings(
-            yaml("address: 0.0.0.0:9091\nallow_remote: true"),
-            Path::new("/c"),
-            Path::new("/f"),
-            None
-        )
-        .is_ok());
+        assert!(check("address: 0.0.0.0:9091\nallow_remote: true", None).is_ok());
     }
 
     #[test]
     fn env_password_makes_an_admin_user() {
-        let s = settings(
-            None,
-            Path::new("/c"),
-            Path::new("/f"),
-            Some("s3cret".into()),
-        )
-        .unwrap();
+        let s = check("", Some("s3cret")).unwrap();
         assert!(s.enabled());
         assert_eq!(s.users[0].name, "admin");
         assert_eq!(s.users[0].role, Role::Admin);
@@ -345,23 +330,11 @@ mod tests {
 
     #[test]
     fn bad_credentials_name_their_key() {
-        let e = settings(
-            yaml("users: [{name: a, password_hash: plain}]"),
-            Path::new("/c"),
-            Path::new("/f"),
-            None,
-        )
-        .unwrap_err();
+        let e = check("users: [{name: a, password_hash: plain}]", None).unwrap_err();
         assert_eq!(e.0, "admin.users[0].password_hash");
-        let e = settings(
-            yaml("tokens: [{name: t, sha256: abc}]"),
-            Path::new("/c"),
-            Path::new("/f"),
-            None,
-        )
-        .unwrap_err();
+        let e = check("tokens: [{name: t, sha256: abc}]", None).unwrap_err();
         assert_eq!(e.0, "admin.tokens[0].sha256");
-        let e = settings(yaml("userz: []"), Path::new("/c"), Path::new("/f"), None).unwrap_err();
+        let e = check("userz: []", None).unwrap_err();
         assert_eq!(e.0, "admin.userz");
     }
 }

@@ -4,9 +4,10 @@
 //! claim a slot with one `fetch_add`; a reader may see a torn entry under a
 //! concurrent write, which at worst miscounts one block in a report.
 
+use crate::access::ban::log::{from_bits, to_bits};
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Blocks remembered.
@@ -51,10 +52,7 @@ impl RecentBlocks {
 
     /// Records a block of `ip` by `rule` at `unix` seconds.
     pub fn record(&self, ip: IpAddr, rule: u32, unix: u64) {
-        let bits = match ip {
-            IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
-            IpAddr::V6(a) => u128::from(a),
-        };
+        let bits = to_bits(ip);
         let s = &self.slots[self.cursor.fetch_add(1, Ordering::Relaxed) % self.slots.len()];
         s.time.store(0, Ordering::Release);
         s.hi.store((bits >> 64) as u64, Ordering::Release);
@@ -84,10 +82,7 @@ impl RecentBlocks {
         rules.truncate(n);
         let mut clients: Vec<_> = clients
             .into_iter()
-            .map(|(bits, c)| {
-                let v6 = Ipv6Addr::from(bits);
-                (v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4), c)
-            })
+            .map(|(bits, c)| (from_bits(bits), c))
             .collect();
         clients.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         clients.truncate(n);

@@ -22,14 +22,16 @@ pub struct BanLog {
     cursor: AtomicUsize,
 }
 
-fn to_bits(ip: IpAddr) -> u128 {
+/// An address as 128 bits (IPv4 as its IPv4-mapped IPv6 form).
+pub fn to_bits(ip: IpAddr) -> u128 {
     match ip {
         IpAddr::V4(a) => u128::from(a.to_ipv6_mapped()),
         IpAddr::V6(a) => u128::from(a),
     }
 }
 
-fn from_bits(bits: u128) -> IpAddr {
+/// The inverse of [`to_bits`].
+pub fn from_bits(bits: u128) -> IpAddr {
     let v6 = Ipv6Addr::from(bits);
     v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)
 }
