@@ -17,8 +17,10 @@ USER rampart
 WORKDIR /var/lib/rampart
 ENV RAMPART_PID_FILE=/var/lib/rampart/rampart.pid \
     RAMPART_UPGRADE_SOCK=/var/lib/rampart/upgrade.sock \
-    RAMPART_METRICS_LISTEN=0.0.0.0:9090
-EXPOSE 8080 9090
+    RAMPART_METRICS_LISTEN=0.0.0.0:9090 \
+    RAMPART_ADMIN_LISTEN=0.0.0.0:9091 \
+    RAMPART_ADMIN_STATE_DIR=/var/lib/rampart/admin
+EXPOSE 8080 9090 9091
 HEALTHCHECK --interval=10s --timeout=2s CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9090 && printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q 200 <&3"]
 ENTRYPOINT ["/usr/local/bin/rampart"]
 CMD ["run", "-c", "/etc/rampart/conf/rampart.yaml"]

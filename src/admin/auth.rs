@@ -410,8 +410,8 @@ mod tests {
     use crate::config::admin::{AdminToken, AdminUser};
 
     fn cfg() -> AdminSettings {
-        let mut s =
-            crate::config::admin::settings(None, Path::new("/"), Path::new("/"), None).unwrap();
+        let mut s = crate::config::admin::settings(None, Path::new("/"), Path::new("/"), &|_| None)
+            .unwrap();
         s.users.push(AdminUser {
             name: "ops".into(),
             password_hash: crate::admin::password::hash("pw").unwrap(),

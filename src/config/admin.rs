@@ -26,6 +26,11 @@ pub const DEFAULT_LOCKOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_RULES_FILE: &str = "90-operator.yaml";
 /// The environment variable that sets the password of user `admin`.
 pub const PASSWORD_ENV: &str = "RAMPART_ADMIN_PASSWORD";
+/// The environment variable that sets `admin.address` (any address: setting
+/// it is the operator's explicit choice, as `allow_remote` is in the file).
+pub const LISTEN_ENV: &str = "RAMPART_ADMIN_LISTEN";
+/// The environment variable that sets `admin.state_dir`.
+pub const STATE_DIR_ENV: &str = "RAMPART_ADMIN_STATE_DIR";
 
 /// What a credential may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
@@ -167,18 +172,27 @@ impl AdminSettings {
     }
 }
 
-/// Checks `admin:`. `env_password` is the value of `RAMPART_ADMIN_PASSWORD`;
-/// `rules_dir` the folder of the first rule file pattern.
+/// Checks `admin:`, with `RAMPART_ADMIN_PASSWORD`, `RAMPART_ADMIN_LISTEN`
+/// and `RAMPART_ADMIN_STATE_DIR` read through `env`; `rules_dir` is the
+/// folder of the first rule file pattern.
 pub fn settings(
     v: Option<serde_yaml::Value>,
     dir: &Path,
     rules_dir: &Path,
-    env_password: Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> R<AdminSettings> {
-    let s: AdminSection = match v {
+    let mut s: AdminSection = match v {
         Some(v) => super::from_value("admin", v)?,
         None => AdminSection::default(),
     };
+    if let Some(a) = env(LISTEN_ENV).filter(|a| !a.is_empty()) {
+        s.address = Some(a);
+        s.allow_remote = true;
+    }
+    if let Some(d) = env(STATE_DIR_ENV).filter(|d| !d.is_empty()) {
+        s.state_dir = Some(d);
+    }
+    let env_password = env(PASSWORD_ENV);
     let address: SocketAddr = s
         .address
         .as_deref()
@@ -300,7 +314,12 @@ mod tests {
     /// `/c`, rules folder `/f` and `env` as RAMPART_ADMIN_PASSWORD.
     fn check(s: &str, env: Option<&str>) -> R<AdminSettings> {
         let v = (!s.is_empty()).then(|| serde_yaml::from_str(s).unwrap());
-        settings(v, Path::new("/c"), Path::new("/f"), env.map(str::to_string))
+        let env = |k: &str| {
+            (k == PASSWORD_ENV)
+                .then(|| env.map(str::to_string))
+                .flatten()
+        };
+        settings(v, Path::new("/c"), Path::new("/f"), &env)
     }
 
     #[test]
@@ -313,6 +332,18 @@ mod tests {
         let e = check("address: 0.0.0.0:9091", None).unwrap_err();
         assert_eq!(e.0, "admin.address");
         assert!(check("address: 0.0.0.0:9091\nallow_remote: true", None).is_ok());
+    }
+
+    #[test]
+    fn env_sets_the_listener_and_state_folder() {
+        let env = |k: &str| match k {
+            LISTEN_ENV => Some("0.0.0.0:9091".to_string()),
+            STATE_DIR_ENV => Some("/var/lib/rampart/admin".to_string()),
+            _ => None,
+        };
+        let s = settings(None, Path::new("/c"), Path::new("/f"), &env).unwrap();
+        assert_eq!(s.address.to_string(), "0.0.0.0:9091");
+        assert_eq!(s.state_dir, Path::new("/var/lib/rampart/admin"));
     }
 
     #[test]

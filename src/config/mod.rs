@@ -32,6 +32,11 @@ pub const ENV_OVERRIDES: &[(&str, &str)] = &[
         "the password of admin user `admin` (hashed in memory, never logged)",
     ),
     (
+        "RAMPART_ADMIN_LISTEN",
+        "admin.address (any address, as with admin.allow_remote)",
+    ),
+    ("RAMPART_ADMIN_STATE_DIR", "admin.state_dir"),
+    (
         "RAMPART_CHALLENGE_SECRET",
         "access.challenge.secret (when access.challenge is set)",
     ),

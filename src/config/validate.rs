@@ -59,7 +59,7 @@ pub fn validate(
         .map(std::path::Path::new)
         .and_then(|p| if p.is_dir() { Some(p) } else { p.parent() })
         .map_or_else(|| dir.clone(), std::path::Path::to_path_buf);
-    let admin = super::admin::settings(f.admin, &dir, &rules_dir, env(super::admin::PASSWORD_ENV))?;
+    let admin = super::admin::settings(f.admin, &dir, &rules_dir, env)?;
     let mut routes = Vec::new();
     for (i, r) in f.routes.into_iter().enumerate() {
         let key = format!("routes[{i}]");
