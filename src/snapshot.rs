@@ -264,6 +264,7 @@ impl Shared {
 /// Publishes a config's certificates, with their expiry as metrics and a
 /// warning for any that expire soon.
 fn publish_certs(store: &CertStore, config: &Config) {
+    crate::proxy::budget::BUDGET.set_limit(config.server.body_budget);
     let tls = &config.tls;
     store.publish(tls.certificates.clone(), tls.default_certificate.as_deref());
     store.warn_expiring(crate::tls::unix_now());

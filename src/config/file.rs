@@ -300,6 +300,12 @@ pub struct ServerSection {
     /// CIDRs of proxies whose X-Forwarded-For is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Bytes of request bodies held for inspection at once, over all
+    /// requests (default: an eighth of the memory available).
+    pub body_budget: Option<usize>,
+    /// How long a body waits for room in the budget before a 503 (default 1s).
+    #[serde(default, with = "opt_duration")]
+    pub body_budget_wait: Option<Duration>,
 }
 
 /// One `listeners:` entry.

@@ -62,6 +62,10 @@ pub struct ServerSettings {
     pub access_log: AccessLog,
     /// Trusted proxy CIDRs.
     pub trusted_proxies: Vec<IpNet>,
+    /// Bytes of request bodies held for inspection at once.
+    pub body_budget: usize,
+    /// How long a body waits for room in the budget.
+    pub body_budget_wait: Duration,
 }
 
 /// Where access-log lines go.

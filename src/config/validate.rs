@@ -149,6 +149,14 @@ fn server(s: &file::ServerSection) -> R<ServerSettings> {
         log_level,
         access_log,
         trusted_proxies,
+        body_budget: match s.body_budget {
+            Some(0) => return err("server.body_budget", "must be more than 0 bytes"),
+            Some(n) => n,
+            None => crate::proxy::budget::default_budget(),
+        },
+        body_budget_wait: s
+            .body_budget_wait
+            .unwrap_or(crate::proxy::budget::DEFAULT_WAIT),
     })
 }
 

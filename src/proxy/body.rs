@@ -12,6 +12,7 @@
 //!   inspected and then prepended to the first chunk Pingora streams
 //!   ([`Forward::Prepend`]); such a request is never retried.
 
+use super::budget::Permit;
 pub use crate::config::OverLimit;
 use bytes::{Bytes, BytesMut};
 use pingora_error::Result;
@@ -31,6 +32,8 @@ pub enum Held {
     Prefix(Bytes),
     /// Too large under the reject policy.
     TooLarge,
+    /// No room in the held-body budget (`super::budget`) in time.
+    Busy,
 }
 
 /// How `request_body_filter` forwards a held body.
@@ -59,8 +62,22 @@ fn framing(session: &Session) -> (Option<usize>, bool) {
     (len, chunked)
 }
 
-/// Reads the body (up to `limit` bytes) before any byte goes upstream.
-pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Result<Held> {
+/// How much a body may hold: the route's limit and policy, and the global
+/// budget with its wait.
+#[derive(Debug)]
+pub struct HoldLimits {
+    /// The route's `body_limit`.
+    pub limit: usize,
+    /// The route's `over_limit` policy.
+    pub over: OverLimit,
+    /// Longest wait for room in the budget.
+    pub wait: std::time::Duration,
+}
+
+/// Reads the body (up to `limit` bytes) before any byte goes upstream; every
+/// byte held is covered by `permit` first.
+pub async fn hold(session: &mut Session, l: &HoldLimits, permit: &mut Permit) -> Result<Held> {
+    let (limit, over) = (l.limit, l.over);
     let (len, chunked) = framing(session);
     let declared = match (len, chunked) {
         (_, true) => None,
@@ -72,6 +89,12 @@ pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Resul
     };
     if over == OverLimit::Reject && declared.is_some_and(|n| n > limit) {
         return Ok(Held::TooLarge);
+    }
+    // A declared length is covered before anything is read (up to the limit).
+    if let Some(n) = declared {
+        if !permit.cover(n.min(limit), l.wait).await {
+            return Ok(Held::Busy);
+        }
     }
     continue_if_expected(session).await?;
     if declared.is_none_or(|n| n <= REPLAY_LIMIT) {
@@ -97,7 +120,12 @@ pub async fn hold(session: &mut Session, limit: usize, over: OverLimit) -> Resul
             .await
             .map_err(|e| e.into_down())?
         {
-            Some(chunk) => buf.extend_from_slice(&chunk),
+            Some(chunk) => {
+                if !permit.cover(buf.len() + chunk.len(), l.wait).await {
+                    return Ok(Held::Busy);
+                }
+                buf.extend_from_slice(&chunk);
+            }
             None => return Ok(Held::Whole(buf.freeze())),
         }
     }

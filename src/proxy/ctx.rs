@@ -31,6 +31,8 @@ pub struct RequestCtx {
     pub local_status: Option<u16>,
     /// How `request_body_filter` forwards a held body.
     pub forward: super::body::Forward,
+    /// The held body's bytes in the global budget (released with the context).
+    pub body_permit: super::budget::Permit,
     /// Never retry this request upstream (its body cannot be replayed).
     pub no_retry: bool,
     /// Skip WAF inspection (an allow-listed client).
@@ -67,6 +69,7 @@ impl RequestCtx {
             tries: 0,
             local_status: None,
             forward: super::body::Forward::Stream,
+            body_permit: Default::default(),
             no_retry: false,
             skip_waf: false,
             allow_listed: false,

@@ -32,8 +32,21 @@ pub async fn run(
     if waf.mode == Mode::Off || ctx.skip_waf {
         return Ok(false);
     }
-    let held = body::hold(session, waf.body_limit, waf.over_limit).await?;
+    let limits = body::HoldLimits {
+        limit: waf.body_limit,
+        over: waf.over_limit,
+        wait: snap.config.server.body_budget_wait,
+    };
+    let held = body::hold(session, &limits, &mut ctx.body_permit).await?;
     let inspected = match held {
+        Held::Busy => {
+            metrics::WAF_REFUSALS
+                .with_label_values(&[&route.config.name, "body_budget"])
+                .inc();
+            session.set_keepalive(None);
+            respond::refuse_with(session, ctx, 503, &[("retry-after", "1".to_string())]).await?;
+            return Ok(true);
+        }
         Held::TooLarge => {
             metrics::WAF_REFUSALS
                 .with_label_values(&[&route.config.name, "body_too_large"])

@@ -3,6 +3,7 @@
 
 mod access_checks;
 pub mod body;
+pub mod budget;
 pub mod ctx;
 pub mod headers;
 mod inspect;

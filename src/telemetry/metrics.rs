@@ -3,8 +3,8 @@
 
 use once_cell::sync::Lazy;
 use pingora_prometheus::prometheus::{
-    register_histogram_vec, register_int_counter, register_int_counter_vec, register_int_gauge_vec,
-    HistogramVec, IntCounter, IntCounterVec, IntGaugeVec,
+    register_histogram_vec, register_int_counter, register_int_counter_vec, register_int_gauge,
+    register_int_gauge_vec, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
 };
 
 /// Requests by route and status class.
@@ -134,6 +134,24 @@ pub static CONNECTIONS_ACTIVE: Lazy<IntGaugeVec> = Lazy::new(|| {
         "rampart_connections_active",
         "Client connections open, by listener",
         &["listener"]
+    )
+    .expect("metric registers once")
+});
+
+/// Bytes of request bodies held for inspection now (all requests).
+pub static BODY_HELD_BYTES: Lazy<IntGauge> = Lazy::new(|| {
+    register_int_gauge!(
+        "rampart_body_held_bytes",
+        "Bytes of request bodies held for inspection now, over all requests (bounded by server.body_budget)"
+    )
+    .expect("metric registers once")
+});
+
+/// Requests answered 503 because the held-body budget was full.
+pub static BODY_BUDGET_REFUSALS: Lazy<IntCounter> = Lazy::new(|| {
+    register_int_counter!(
+        "rampart_body_budget_refusals_total",
+        "Requests answered 503 because server.body_budget had no room for their body within server.body_budget_wait"
     )
     .expect("metric registers once")
 });
