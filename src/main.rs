@@ -1,7 +1,14 @@
-//! The `rampart` binary.
+//! The `rampart` binary: parse the command line and run it.
 
-use clap::Parser;
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(all(feature = "jemalloc", not(feature = "mimalloc")))]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
+    use clap::Parser;
     rampart::cli::run(rampart::cli::Cli::parse())
 }
