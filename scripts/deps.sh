@@ -2,7 +2,7 @@
 # Installs the Debian packages Rampart's build and tests need (idempotent).
 # Usage: scripts/deps.sh build|test
 set -euo pipefail
-want=(cmake)
+want=(cmake make)
 if [ "${1:-build}" = test ]; then
   want+=(python3-yaml redis-server chromium nodejs curl openssl pebble)
 fi
