@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 
 impl Admin {
     /// Writes an audit record for `c`.
-    fn audit(
+    pub(super) fn audit(
         &self,
         c: &Call,
         action: &str,
@@ -33,7 +33,7 @@ impl Admin {
     }
 
     /// Reloads the snapshot off the runtime threads (building pools resolves names).
-    async fn reload(&self) -> Result<u64, String> {
+    pub(super) async fn reload(&self) -> Result<u64, String> {
         let shared = self.shared.clone();
         let r = tokio::task::spawn_blocking(move || shared.reload())
             .await
@@ -46,7 +46,7 @@ impl Admin {
     }
 }
 
-fn unprocessable(errors: Vec<Value>) -> Reply {
+pub(super) fn unprocessable(errors: Vec<Value>) -> Reply {
     Reply::with(422, json!({ "error": "invalid", "errors": errors }))
 }
 
@@ -57,16 +57,16 @@ fn config_error(e: &crate::config::ConfigError) -> Value {
     })
 }
 
-fn message(m: impl std::fmt::Display) -> Value {
+pub(super) fn message(m: impl std::fmt::Display) -> Value {
     json!({ "message": m.to_string() })
 }
 
-fn io_error(e: impl std::fmt::Display) -> Reply {
+pub(super) fn io_error(e: impl std::fmt::Display) -> Reply {
     Reply::error(500, "internal", &e.to_string())
 }
 
 /// Writes `text` over `path` atomically, keeping the old file's mode.
-fn replace_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+pub(super) fn replace_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mode = std::fs::metadata(path)
         .map(|m| m.permissions().mode() & 0o777)
         .ok();
@@ -295,175 +295,6 @@ pub async fn unblock_ip(a: &Admin, c: &Call) -> Reply {
     }
     a.audit(c, "waf.unblock-ip", &key, "ok", json!(before), Value::Null);
     Reply::ok(json!({ "unblocked": key }))
-}
-
-fn rule_id(v: &Value) -> Option<u64> {
-    v.get("id").and_then(Value::as_u64)
-}
-
-/// Validates and writes the operator rule file, then reloads.
-async fn save_rules(
-    a: &Admin,
-    c: &Call,
-    rules: Vec<Value>,
-    action: &str,
-    target: &str,
-    before: Value,
-    after: Value,
-) -> Reply {
-    let snap = a.shared.load();
-    let path = snap.config.admin.rules_file.clone();
-    let header = "# Operator rules managed by the Rampart admin API (PUT/POST/DELETE /admin/api/v1/waf/rules).\n# Edits by hand are kept, comments are not.\n";
-    let text = match serde_yaml::to_string(&json!({ "rules": rules })) {
-        Ok(t) => format!("{header}{t}"),
-        Err(e) => return io_error(e),
-    };
-    if let Err(e) = crate::snapshot::compile_rules_with(&snap.config, Some(&text)) {
-        return unprocessable(vec![message(e)]);
-    }
-    if let Some(dir) = path.parent() {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            return io_error(format!("{}: {e}", dir.display()));
-        }
-    }
-    if let Err(e) = replace_file(&path, &text) {
-        return io_error(format!("cannot write {}: {e}", path.display()));
-    }
-    match a.reload().await {
-        Ok(v) => {
-            a.audit(c, action, target, "ok", before, after.clone());
-            Reply::ok(json!({ "version": v, "file": path.display().to_string(), "rule": after }))
-        }
-        Err(e) => {
-            a.audit(c, action, target, &e, before, Value::Null);
-            unprocessable(vec![message(e)])
-        }
-    }
-}
-
-fn path_rule_id(c: &Call) -> Result<u64, Reply> {
-    c.params[0]
-        .parse::<u64>()
-        .map_err(|_| Reply::error(400, "bad_request", "a rule is named by its numeric id"))
-}
-
-fn load_rules(a: &Admin) -> Result<Vec<Value>, Reply> {
-    super::views::operator_rules(a).map_err(io_error)
-}
-
-fn rule_body(c: &Call) -> Result<Value, Reply> {
-    let v: Value = c.json()?;
-    if !v.is_object() || rule_id(&v).is_none() {
-        return Err(Reply::error(
-            400,
-            "bad_request",
-            "expected one rule: a mapping with a numeric `id` (filters/README.md)",
-        ));
-    }
-    Ok(v)
-}
-
-/// `POST waf/rules`: adds one rule to the operator file.
-pub async fn rule_add(a: &Admin, c: &Call) -> Reply {
-    let _one_at_a_time = a.store.apply.lock().await;
-    let rule = match rule_body(c) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let mut rules = match load_rules(a) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let id = rule_id(&rule).unwrap_or_default();
-    if rules.iter().any(|r| rule_id(r) == Some(id)) {
-        return Reply::error(
-            409,
-            "conflict",
-            &format!("operator rule {id} exists; PUT /waf/rules/{id} replaces it"),
-        );
-    }
-    rules.push(rule.clone());
-    save_rules(
-        a,
-        c,
-        rules,
-        "waf.rule-add",
-        &id.to_string(),
-        Value::Null,
-        rule,
-    )
-    .await
-}
-
-/// `PUT waf/rules/{name}` (the rule id): replaces an operator rule.
-pub async fn rule_update(a: &Admin, c: &Call) -> Reply {
-    let _one_at_a_time = a.store.apply.lock().await;
-    let id = match path_rule_id(c) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut rule: Value = match c.json() {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match rule.as_object_mut() {
-        Some(m) => {
-            if m.get("id").is_some_and(|v| v.as_u64() != Some(id)) {
-                return Reply::error(400, "bad_request", "the body's id differs from the path's");
-            }
-            m.insert("id".into(), json!(id));
-        }
-        None => return Reply::error(400, "bad_request", "expected one rule (a mapping)"),
-    }
-    let mut rules = match load_rules(a) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let Some(slot) = rules.iter_mut().find(|r| rule_id(r) == Some(id)) else {
-        return Reply::error(
-            404,
-            "not_found",
-            &format!("no operator rule {id} (only rules in the operator file can be changed)"),
-        );
-    };
-    let before = std::mem::replace(slot, rule.clone());
-    save_rules(
-        a,
-        c,
-        rules,
-        "waf.rule-update",
-        &id.to_string(),
-        before,
-        rule,
-    )
-    .await
-}
-
-/// `DELETE waf/rules/{name}`.
-pub async fn rule_delete(a: &Admin, c: &Call) -> Reply {
-    let _one_at_a_time = a.store.apply.lock().await;
-    let id = match path_rule_id(c) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let mut rules = match load_rules(a) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    let Some(pos) = rules.iter().position(|r| rule_id(r) == Some(id)) else {
-        return Reply::error(404, "not_found", &format!("no operator rule {id}"));
-    };
-    let before = rules.remove(pos);
-    save_rules(
-        a,
-        c,
-        rules,
-        "waf.rule-delete",
-        &id.to_string(),
-        before,
-        Value::Null,
-    )
-    .await
 }
 
 /// `POST proxy/upstreams/{pool}/{server}/drain` and `/undrain`.

@@ -4,8 +4,8 @@
 //! - [`server`]: the listener's HTTP app, the route table and dispatch
 //! - [`auth`]: logins, JWT access tokens, rotating refresh tokens, API
 //!   tokens, roles, the login lockout; [`password`]: argon2id hashes
-//! - [`views`]: read-only answers; [`changes`]: validated, atomic, audited
-//!   changes applied through a snapshot reload
+//! - [`views`]: read-only answers; [`changes`] and [`rules`]: validated,
+//!   atomic, audited changes applied through a snapshot reload
 //! - [`store`]: the state folder (runtime blocks and drains, audit log,
 //!   config backups, signing key)
 //! - [`client`]: the CLI's side (`rampart login`, `rampart waf ...`)
@@ -17,6 +17,7 @@ pub mod auth;
 pub mod changes;
 pub mod client;
 pub mod password;
+pub mod rules;
 pub mod server;
 pub mod store;
 pub mod views;

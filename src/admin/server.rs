@@ -4,7 +4,7 @@
 
 use super::auth::{require, Auth, AuthError, Principal};
 use super::store::Store;
-use super::{changes, views};
+use super::{changes, rules, views};
 use crate::config::admin::Role;
 use crate::snapshot::Shared;
 use async_trait::async_trait;
@@ -350,9 +350,9 @@ impl Admin {
             Op::BlockIp => changes::block_ip(self, c).await,
             Op::UnblockIp => changes::unblock_ip(self, c).await,
             Op::RulesList => views::rules(self),
-            Op::RuleAdd => changes::rule_add(self, c).await,
-            Op::RuleUpdate => changes::rule_update(self, c).await,
-            Op::RuleDelete => changes::rule_delete(self, c).await,
+            Op::RuleAdd => rules::rule_add(self, c).await,
+            Op::RuleUpdate => rules::rule_update(self, c).await,
+            Op::RuleDelete => rules::rule_delete(self, c).await,
             Op::ProxyStatus => views::proxy_status(self),
             Op::Upstreams => views::upstreams(self),
             Op::Drain => changes::drain(self, c, true).await,
