@@ -239,16 +239,17 @@ fn a_blocked_ip_is_refused_at_once_and_after_a_restart() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(from(&e, "203.0.113.99"), 200);
-    assert_eq!(
-        api.call(
-            "POST",
-            "/waf/block-ip",
-            Some(&tok),
-            Some(r#"{"ip": "nonsense"}"#)
-        )
-        .0,
-        400
-    );
+    for bad in [
+        r#"{"ip": "nonsense"}"#,
+        r#"{"ip": "10.0.0.1", "duration": "soon"}"#,
+        r#"{"ip": "10.0.0.1", "duration": "500000y"}"#,
+        r#"{"ip": "10.0.0.1", "colour": "red"}"#,
+        r#"[1, 2]"#,
+        "\u{0}garbage",
+    ] {
+        let (s, v) = api.call("POST", "/waf/block-ip", Some(&tok), Some(bad));
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
     e.restart();
     assert_eq!(from(&e, "203.0.113.7"), 403, "the block survives a restart");
     let (s, v) = api.call("DELETE", "/waf/block-ip/203.0.113.0%2F28", Some(&tok), None);

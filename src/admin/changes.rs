@@ -182,6 +182,9 @@ pub async fn config_reload(a: &Admin, c: &Call) -> Reply {
     }
 }
 
+/// The longest runtime block (longer is a list entry in the config).
+const MAX_BLOCK: std::time::Duration = std::time::Duration::from_secs(10 * 365 * 86400);
+
 /// `POST waf/block-ip` with `{"ip", "duration", "reason"}`.
 pub async fn block_ip(a: &Admin, c: &Call) -> Reply {
     #[derive(serde::Deserialize)]
@@ -208,12 +211,12 @@ pub async fn block_ip(a: &Admin, c: &Call) -> Reply {
         .map(|d| humantime::parse_duration(d.trim()))
     {
         None => None,
-        Some(Ok(d)) if !d.is_zero() => Some(d),
+        Some(Ok(d)) if !d.is_zero() && d <= MAX_BLOCK => Some(d),
         Some(_) => {
             return Reply::error(
                 400,
                 "bad_request",
-                "duration: expected a duration such as `30m`, `1h`, `7d`",
+                "duration: expected a duration such as `30m`, `1h`, `7d` (at most 10 years)",
             )
         }
     };
