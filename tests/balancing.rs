@@ -156,3 +156,59 @@ fn least_connections_prefers_the_idle_server() {
         slow.hits()
     );
 }
+
+/// An origin that answers the first request on each connection and closes
+/// the connection, without a word, when a second one arrives (as a server
+/// at its per-connection request limit does). Returns its address and a
+/// count of the requests it answered.
+fn closing_origin() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::io::{BufRead, BufReader, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = answered.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let count = count.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut w = s;
+                let mut line = String::new();
+                // Read the first request head.
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                let _ = w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                // Wait for a second request on this connection, then close.
+                line.clear();
+                let _ = r.read_line(&mut line);
+            });
+        }
+    });
+    (addr, answered)
+}
+
+/// A request sent on a pooled upstream connection that the server has
+/// closed is retried on a new connection to the same server, even when the
+/// pool has only that server: clients see no 502.
+#[test]
+fn a_stale_pooled_connection_is_retried_on_the_same_server() {
+    let (addr, answered) = closing_origin();
+    let e = edge(&format!(
+        "upstreams:\n  a: {{ servers: [\"{addr}\"] }}\nroutes:\n  - name: r\n    upstream: a\n"
+    ))
+    .spawn();
+    let mut c = Conn::open(e.addr).unwrap();
+    for i in 0..20 {
+        let r = c.send("GET", &format!("/n{i}"), &[], b"").unwrap();
+        assert_eq!(r.status, 200, "request {i}: {}", r.text());
+    }
+    assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 20);
+}

@@ -329,7 +329,15 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestCtx,
         client_reused: bool,
     ) -> Box<Error> {
-        self.note_failure(ctx, "proxy");
+        // A pooled connection the server had already closed (its keep-alive
+        // timeout or request limit) says nothing about the server: retry it
+        // on a fresh connection, to the same server if need be.
+        let stale = client_reused && e.retry == pingora_error::RetryType::ReusedOnly;
+        if stale {
+            self.note_stale(ctx);
+        } else {
+            self.note_failure(ctx, "proxy");
+        }
         let mut e = e.more_context(format!("Peer: {peer}"));
         let retries = ctx.route.as_ref().map_or(0, |r| r.pool.config.retries);
         let idempotent = session.req_header().method.is_idempotent();
@@ -390,6 +398,15 @@ impl ProxyHttp for EdgeProxy {
 }
 
 impl EdgeProxy {
+    /// A stale pooled connection: counted, but the server stays eligible.
+    fn note_stale(&self, ctx: &mut RequestCtx) {
+        let pool = ctx.route.as_ref().map_or("none", |r| r.pool.name());
+        metrics::UPSTREAM_ERRORS
+            .with_label_values(&[pool, "stale_connection"])
+            .inc();
+        ctx.release_upstream();
+    }
+
     fn note_failure(&self, ctx: &mut RequestCtx, kind: &str) {
         if let Some(u) = ctx.upstream {
             ctx.failed.push(u);
