@@ -212,3 +212,34 @@ fn a_stale_pooled_connection_is_retried_on_the_same_server() {
     }
     assert_eq!(answered.load(std::sync::atomic::Ordering::SeqCst), 20);
 }
+
+/// A client that hangs up while the origin is still working is not an
+/// upstream failure: nothing is retried and nothing counts against the server.
+#[test]
+fn a_client_that_hangs_up_is_not_an_upstream_failure() {
+    use std::io::Write;
+    let o = origin().spawn();
+    o.delay(Duration::from_millis(400));
+    let e = edge(&format!(
+        "upstreams:\n  a: {{ servers: [\"{}\"] }}\nroutes:\n  - name: r\n    upstream: a\n",
+        o.addr
+    ))
+    .spawn();
+    let mut s = std::net::TcpStream::connect(e.addr).unwrap();
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    drop(s);
+    std::thread::sleep(Duration::from_millis(800));
+    let m = e.metrics_text();
+    assert!(
+        !m.contains("rampart_upstream_errors_total{kind=\"proxy\"")
+            && !m.contains("kind=\"no_healthy_server\""),
+        "{}",
+        m.lines()
+            .filter(|l| l.contains("upstream_errors"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert_eq!(o.hits(), 1, "not retried");
+}

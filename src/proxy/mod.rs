@@ -332,6 +332,13 @@ impl ProxyHttp for EdgeProxy {
         // A pooled connection the server had already closed (its keep-alive
         // timeout or request limit) says nothing about the server: retry it
         // on a fresh connection, to the same server if need be.
+        if *e.esource() == pingora_error::ErrorSource::Downstream {
+            // The client went away: nothing to retry, nothing against the server.
+            ctx.release_upstream();
+            let mut e = e.more_context(format!("Peer: {peer}"));
+            e.set_retry(false);
+            return e;
+        }
         let stale = client_reused && e.retry == pingora_error::RetryType::ReusedOnly;
         if stale {
             self.note_stale(ctx);
