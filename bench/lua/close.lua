@@ -1,0 +1,2 @@
+-- A new connection per request.
+wrk.headers["Connection"] = "close"
