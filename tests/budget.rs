@@ -17,6 +17,14 @@ fn metric(e: &Edge, name: &str) -> f64 {
         .map_or(0.0, |v| v.trim().parse().unwrap())
 }
 
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !ok() {
+        assert!(Instant::now() < deadline, "not within 5 s: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn concurrent_bodies_stay_within_the_budget() {
     let o = origin().spawn();
@@ -27,6 +35,16 @@ fn concurrent_bodies_stay_within_the_budget() {
     let e = edge(&body)
         .server("  body_budget: 100000\n  body_budget_wait: 300ms\n")
         .spawn();
+    let post = |path: &str, body: &[u8]| {
+        request(
+            e.addr,
+            "POST",
+            path,
+            &[("Content-Type", "text/plain")],
+            body,
+        )
+        .unwrap()
+    };
     // A slow client declares 60,000 bytes and sends 100: its 60,000 are held.
     let mut slow = TcpStream::connect(e.addr).unwrap();
     write!(
@@ -35,22 +53,13 @@ fn concurrent_bodies_stay_within_the_budget() {
         "a".repeat(100)
     )
     .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while metric(&e, "rampart_body_held_bytes") < 60000.0 {
-        assert!(Instant::now() < deadline, "the slow body is not held");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the slow body is held", || {
+        metric(&e, "rampart_body_held_bytes") >= 60000.0
+    });
     // Another 60,000 would pass the budget: it waits 300 ms, then 503.
     let big = vec![b'b'; 60000];
     let started = Instant::now();
-    let r = request(
-        e.addr,
-        "POST",
-        "/second",
-        &[("Content-Type", "text/plain")],
-        &big,
-    )
-    .unwrap();
+    let r = post("/second", &big);
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(r.header("retry-after"), Some("1"));
     assert!(started.elapsed() >= Duration::from_millis(250));
@@ -60,14 +69,7 @@ fn concurrent_bodies_stay_within_the_budget() {
     );
     assert_eq!(metric(&e, "rampart_body_budget_refusals_total"), 1.0);
     // A small one still fits.
-    let r = request(
-        e.addr,
-        "POST",
-        "/small",
-        &[("Content-Type", "text/plain")],
-        b"hello",
-    )
-    .unwrap();
+    let r = post("/small", b"hello");
     assert_eq!(r.status, 200);
     // The slow client finishes: answered, and its bytes come back.
     slow.write_all(&vec![b'a'; 59900]).unwrap();
@@ -75,21 +77,9 @@ fn concurrent_bodies_stay_within_the_budget() {
     slow.read_exact(&mut buf).unwrap();
     assert_eq!(&buf, b"HTTP/1.1 200");
     drop(slow);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while metric(&e, "rampart_body_held_bytes") > 0.0 {
-        assert!(
-            Instant::now() < deadline,
-            "the held bytes were not released"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let r = request(
-        e.addr,
-        "POST",
-        "/second",
-        &[("Content-Type", "text/plain")],
-        &big,
-    )
-    .unwrap();
+    wait_until("the held bytes are released", || {
+        metric(&e, "rampart_body_held_bytes") == 0.0
+    });
+    let r = post("/second", &big);
     assert_eq!(r.status, 200);
 }

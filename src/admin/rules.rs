@@ -12,15 +12,22 @@ fn rule_id(v: &Value) -> Option<u64> {
 }
 
 /// Validates and writes the operator rule file, then reloads.
-async fn save_rules(
-    a: &Admin,
-    c: &Call,
-    rules: Vec<Value>,
-    action: &str,
-    target: &str,
+/// One change to the operator rules, for the audit record.
+struct Change {
+    action: &'static str,
+    id: u64,
     before: Value,
     after: Value,
-) -> Reply {
+}
+
+async fn save_rules(a: &Admin, c: &Call, rules: Vec<Value>, ch: Change) -> Reply {
+    let Change {
+        action,
+        id,
+        before,
+        after,
+    } = ch;
+    let target = &id.to_string();
     let snap = a.shared.load();
     let path = snap.config.admin.rules_file.clone();
     let header = "# Operator rules managed by the Rampart admin API (PUT/POST/DELETE /admin/api/v1/waf/rules).\n# Edits by hand are kept, comments are not.\n";
@@ -97,10 +104,12 @@ pub async fn rule_add(a: &Admin, c: &Call) -> Reply {
         a,
         c,
         rules,
-        "waf.rule-add",
-        &id.to_string(),
-        Value::Null,
-        rule,
+        Change {
+            action: "waf.rule-add",
+            id,
+            before: Value::Null,
+            after: rule,
+        },
     )
     .await
 }
@@ -141,10 +150,12 @@ pub async fn rule_update(a: &Admin, c: &Call) -> Reply {
         a,
         c,
         rules,
-        "waf.rule-update",
-        &id.to_string(),
-        before,
-        rule,
+        Change {
+            action: "waf.rule-update",
+            id,
+            before,
+            after: rule,
+        },
     )
     .await
 }
@@ -168,10 +179,12 @@ pub async fn rule_delete(a: &Admin, c: &Call) -> Reply {
         a,
         c,
         rules,
-        "waf.rule-delete",
-        &id.to_string(),
-        before,
-        Value::Null,
+        Change {
+            action: "waf.rule-delete",
+            id,
+            before,
+            after: Value::Null,
+        },
     )
     .await
 }
