@@ -39,19 +39,36 @@ fn browser_headers(extra: &[(&str, &str)]) -> Vec<(String, String)> {
     h
 }
 
-fn json_4k() -> Vec<u8> {
+/// A 4 KB JSON order; `n` makes every value new (0: the repeated one).
+fn json_4k(n: u64) -> Vec<u8> {
     let items: Vec<String> = (0..40)
-        .map(|i| format!("{{\"sku\": \"SKU-{i:05}\", \"name\": \"Trail running shoe size {i}\", \"qty\": {i}, \"note\": \"gift wrap, deliver after 5pm\"}}"))
+        .map(|i| format!("{{\"sku\": \"SKU-{i:05}-{n}\", \"name\": \"Trail running shoe size {i} {n}\", \"qty\": {i}, \"note\": \"gift wrap, deliver after {n} 5pm\"}}"))
         .collect();
-    format!("{{\"customer\": {{\"name\": \"Ada Lovelace\", \"email\": \"ada@example.com\"}}, \"items\": [{}]}}", items.join(", "))
+    format!("{{\"customer\": {{\"name\": \"Ada Lovelace {n}\", \"email\": \"ada{n}@example.com\"}}, \"items\": [{}]}}", items.join(", "))
         .into_bytes()
 }
 
-fn multipart() -> Vec<u8> {
-    let mut b = b"--BoUnDaRy\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday photos\r\n--BoUnDaRy\r\nContent-Disposition: form-data; name=\"file\"; filename=\"beach.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
+/// A 16 KB multipart upload; `n` makes the field values and file name new.
+fn multipart(n: u64) -> Vec<u8> {
+    let mut b = format!("--BoUnDaRy\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHoliday photos {n}\r\n--BoUnDaRy\r\nContent-Disposition: form-data; name=\"file\"; filename=\"beach-{n}.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").into_bytes();
     b.extend((0..16 * 1024u32).map(|i| (i * 7 % 251) as u8));
     b.extend_from_slice(b"\r\n--BoUnDaRy--\r\n");
     b
+}
+
+/// A 1 KB account-settings form; `n` makes every value new.
+fn form_1k(n: u64) -> Vec<u8> {
+    let mut fields = vec![
+        format!("name=Ada+Lovelace+{n}"),
+        format!("email=ada{n}%40example.com"),
+        format!("phone=%2B44+20+7946+{:04}", n % 10000),
+        format!("address=12+Analytical+Row+{n}%2C+London"),
+        format!("bio=I+like+engines+and+numbers+{n}"),
+    ];
+    for i in 0..20 {
+        fields.push(format!("pref{i}=on{}", n + i));
+    }
+    fields.join("&").into_bytes()
 }
 
 fn bench(c: &mut Criterion) {
@@ -103,22 +120,46 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    let json = json_4k();
-    let jh = browser_headers(&[("content-type", "application/json")]);
-    c.bench_function("4 KB JSON POST", |b| {
-        b.iter(|| {
-            let v = RequestView::new("POST", "/api/orders", &jh, Some(&json), ip);
-            black_box(engine.evaluate(&v, &policy))
-        })
-    });
-    let mp = multipart();
-    let mh = browser_headers(&[("content-type", "multipart/form-data; boundary=BoUnDaRy")]);
-    c.bench_function("16 KB multipart upload", |b| {
-        b.iter(|| {
-            let v = RequestView::new("POST", "/upload", &mh, Some(&mp), ip);
-            black_box(engine.evaluate(&v, &policy))
-        })
-    });
+    let bodies: [(&str, &str, &str, fn(u64) -> Vec<u8>); 3] = [
+        ("4 KB JSON POST", "/api/orders", "application/json", json_4k),
+        (
+            "16 KB multipart upload",
+            "/upload",
+            "multipart/form-data; boundary=BoUnDaRy",
+            multipart,
+        ),
+        (
+            "1 KB form POST",
+            "/account",
+            "application/x-www-form-urlencoded",
+            form_1k,
+        ),
+    ];
+    for (name, path, ctype, make) in bodies {
+        let h = browser_headers(&[("content-type", ctype)]);
+        let body = make(0);
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let v = RequestView::new("POST", path, &h, Some(&body), ip);
+                black_box(engine.evaluate(&v, &policy))
+            })
+        });
+        // Every value new on each request, as in real traffic.
+        let mut n = 0u64;
+        c.bench_function(&format!("{name}, unseen values"), |b| {
+            b.iter_batched(
+                || {
+                    n += 1;
+                    make(n)
+                },
+                |body| {
+                    let v = RequestView::new("POST", path, &h, Some(&body), ip);
+                    black_box(engine.evaluate(&v, &policy))
+                },
+                BatchSize::SmallInput,
+            )
+        });
+    }
 }
 
 criterion_group!(benches, bench);
