@@ -56,6 +56,9 @@ fn multipart(n: u64) -> Vec<u8> {
     b
 }
 
+/// A request kind with a body: name, path, Content-Type, body maker.
+type BodyKind = (&'static str, &'static str, &'static str, fn(u64) -> Vec<u8>);
+
 /// A 1 KB account-settings form; `n` makes every value new.
 fn form_1k(n: u64) -> Vec<u8> {
     let mut fields = vec![
@@ -120,7 +123,7 @@ fn bench(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    let bodies: [(&str, &str, &str, fn(u64) -> Vec<u8>); 3] = [
+    let bodies: [BodyKind; 3] = [
         ("4 KB JSON POST", "/api/orders", "application/json", json_4k),
         (
             "16 KB multipart upload",
