@@ -214,7 +214,19 @@ impl Edge {
                 return Err(if bind { Exit::BindFailed } else { Exit::Exited });
             }
             if up {
-                return Ok(());
+                // Every port answers, but one of them may be another
+                // process's (a port picked by free_port and taken by a
+                // parallel test before this process bound it): a process
+                // whose bind failed exits within moments, so look again.
+                std::thread::sleep(Duration::from_millis(300));
+                let gone = self
+                    .children
+                    .last_mut()
+                    .is_some_and(|c| c.try_wait().ok().flatten().is_some());
+                if !gone {
+                    return Ok(());
+                }
+                continue;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
