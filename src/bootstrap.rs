@@ -249,14 +249,8 @@ impl Reloader {
         let shared = self.shared.clone();
         // Building pools resolves names (blocking DNS): keep it off the runtime threads.
         std::thread::spawn(move || match shared.reload() {
-            Ok(v) => {
-                metrics::RELOADS.with_label_values(&["ok"]).inc();
-                log::info!("config reloaded: version {v} is serving");
-            }
-            Err(e) => {
-                metrics::RELOADS.with_label_values(&["error"]).inc();
-                log::error!("config reload rejected, the old config keeps serving: {e}");
-            }
+            Ok(v) => log::info!("config reloaded: version {v} is serving"),
+            Err(e) => log::error!("config reload rejected, the old config keeps serving: {e}"),
         });
     }
 }

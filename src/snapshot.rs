@@ -225,7 +225,7 @@ impl Shared {
     /// Publishes the first snapshot.
     pub fn new(s: Snapshot) -> Arc<Shared> {
         let certs = CertStore::new();
-        publish_certs(&certs, &s.config);
+        publish_outside(&certs, &s.config);
         Arc::new(Shared {
             current: ArcSwap::from_pointee(s),
             reloads: AtomicU64::new(0),
@@ -241,7 +241,18 @@ impl Shared {
 
     /// Re-reads the config file, compiles it and publishes it; on any error the
     /// old snapshot keeps serving and the error is returned.
+    /// Counts the attempt in `rampart_config_reloads_total` (SIGHUP and the
+    /// admin API alike).
     pub fn reload(&self) -> Result<u64, String> {
+        let result = self.rebuild();
+        let label = if result.is_ok() { "ok" } else { "error" };
+        crate::telemetry::metrics::RELOADS
+            .with_label_values(&[label])
+            .inc();
+        result
+    }
+
+    fn rebuild(&self) -> Result<u64, String> {
         let old = self.load();
         let config = crate::config::load(&old.config.source).map_err(|e| e.to_string())?;
         if config.listeners.iter().map(|l| l.address).ne(old
@@ -254,16 +265,17 @@ impl Shared {
         }
         let new = Snapshot::build(config, Some(&old)).map_err(|e| e.to_string())?;
         let v = new.version;
-        publish_certs(&self.certs, &new.config);
+        publish_outside(&self.certs, &new.config);
         self.current.store(Arc::new(new));
         self.reloads.fetch_add(1, Ordering::Relaxed);
         Ok(v)
     }
 }
 
-/// Publishes a config's certificates, with their expiry as metrics and a
-/// warning for any that expire soon.
-fn publish_certs(store: &CertStore, config: &Config) {
+/// Publishes the parts of a config that live outside the snapshot: the
+/// held-body budget's limit, and the certificates, with their expiry as
+/// metrics and a warning for any that expire soon.
+fn publish_outside(store: &CertStore, config: &Config) {
     crate::proxy::budget::BUDGET.set_limit(config.server.body_budget);
     let tls = &config.tls;
     store.publish(tls.certificates.clone(), tls.default_certificate.as_deref());

@@ -35,14 +35,9 @@ impl Admin {
     /// Reloads the snapshot off the runtime threads (building pools resolves names).
     pub(super) async fn reload(&self) -> Result<u64, String> {
         let shared = self.shared.clone();
-        let r = tokio::task::spawn_blocking(move || shared.reload())
+        tokio::task::spawn_blocking(move || shared.reload())
             .await
-            .unwrap_or_else(|e| Err(e.to_string()));
-        let metric = if r.is_ok() { "ok" } else { "error" };
-        crate::telemetry::metrics::RELOADS
-            .with_label_values(&[metric])
-            .inc();
-        r
+            .unwrap_or_else(|e| Err(e.to_string()))
     }
 }
 
