@@ -66,6 +66,13 @@ pub struct State {
     pub drains: Vec<Drain>,
 }
 
+impl State {
+    /// Drops the blocks that have expired at `now` (Unix seconds).
+    fn drop_expired(&mut self, now: i64) {
+        self.blocks.retain(|b| b.until.is_none_or(|u| u > now));
+    }
+}
+
 /// One audit record.
 #[derive(Debug, Serialize)]
 pub struct AuditRecord<'a> {
@@ -132,7 +139,7 @@ impl Store {
     pub async fn restore(&self, shared: &Shared) -> (usize, usize) {
         let mut st = self.state.lock().await;
         let now = crate::tls::unix_now();
-        st.blocks.retain(|b| b.until.is_none_or(|u| u > now));
+        st.drop_expired(now);
         let lists = shared.load().access.gate.lists.clone();
         for b in &st.blocks {
             if let Ok(net) = b.net.parse::<IpNet>() {
@@ -151,8 +158,7 @@ impl Store {
     /// A copy of the state, without expired blocks.
     pub async fn state(&self) -> State {
         let mut st = self.state.lock().await.clone();
-        let now = crate::tls::unix_now();
-        st.blocks.retain(|b| b.until.is_none_or(|u| u > now));
+        st.drop_expired(crate::tls::unix_now());
         st
     }
 
@@ -161,8 +167,7 @@ impl Store {
         let mut st = self.state.lock().await;
         let mut next = st.clone();
         let out = change(&mut next);
-        let now = crate::tls::unix_now();
-        next.blocks.retain(|b| b.until.is_none_or(|u| u > now));
+        next.drop_expired(crate::tls::unix_now());
         let body = serde_json::to_vec_pretty(&next).map_err(std::io::Error::other)?;
         crate::acme::storage::write_atomic(&self.dir.join("state.json"), &body)?;
         *st = next;

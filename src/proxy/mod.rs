@@ -329,23 +329,21 @@ impl ProxyHttp for EdgeProxy {
         ctx: &mut RequestCtx,
         client_reused: bool,
     ) -> Box<Error> {
-        // A pooled connection the server had already closed (its keep-alive
-        // timeout or request limit) says nothing about the server: retry it
-        // on a fresh connection, to the same server if need be.
+        let mut e = e.more_context(format!("Peer: {peer}"));
         if *e.esource() == pingora_error::ErrorSource::Downstream {
             // The client went away: nothing to retry, nothing against the server.
             ctx.release_upstream();
-            let mut e = e.more_context(format!("Peer: {peer}"));
             e.set_retry(false);
             return e;
         }
-        let stale = client_reused && e.retry == pingora_error::RetryType::ReusedOnly;
-        if stale {
+        // A pooled connection the server had already closed (its keep-alive
+        // timeout or request limit) says nothing about the server: retry it
+        // on a fresh connection, to the same server if need be.
+        if client_reused && e.retry == pingora_error::RetryType::ReusedOnly {
             self.note_stale(ctx);
         } else {
             self.note_failure(ctx, "proxy");
         }
-        let mut e = e.more_context(format!("Peer: {peer}"));
         let retries = ctx.route.as_ref().map_or(0, |r| r.pool.config.retries);
         let idempotent = session.req_header().method.is_idempotent();
         let replayable =

@@ -15,9 +15,10 @@ pub struct Drains {
 }
 
 impl Drains {
-    /// The current table (one atomic load; empty for most deployments).
-    pub fn load(&self) -> Arc<BTreeMap<String, Vec<SocketAddr>>> {
-        self.map.load_full()
+    /// The current table (one atomic load, no reference count taken; empty
+    /// for most deployments).
+    pub fn load(&self) -> arc_swap::Guard<Arc<BTreeMap<String, Vec<SocketAddr>>>> {
+        self.map.load()
     }
 
     /// Whether `server` of `pool` is drained.
