@@ -182,9 +182,10 @@ pub fn config(a: &Admin) -> Reply {
     Reply::ok(json!({ "file": path.display().to_string(), "version": snap.version, "config": v }))
 }
 
-fn counters(name: &str) -> Map<String, Value> {
+/// The samples of counter `name` among `families`, keyed by their label values.
+fn counters(families: &[prometheus::proto::MetricFamily], name: &str) -> Map<String, Value> {
     let mut out = Map::new();
-    for fam in prometheus::gather().iter().filter(|f| f.name() == name) {
+    for fam in families.iter().filter(|f| f.name() == name) {
         for m in fam.get_metric() {
             let label = m
                 .get_label()
@@ -206,6 +207,7 @@ pub fn waf_status(a: &Admin) -> Reply {
         clients,
         held,
     } = crate::telemetry::recent::RECENT.top(10);
+    let families = prometheus::gather();
     Reply::ok(json!({
         "rules_loaded": snap.waf.len(),
         "routes": snap.routes.iter().map(|r| json!({
@@ -215,10 +217,10 @@ pub fn waf_status(a: &Admin) -> Reply {
             "threshold": r.config.waf.threshold,
         })).collect::<Vec<_>>(),
         "counters": {
-            "blocked": counters("rampart_waf_blocked_total"),
-            "detected": counters("rampart_waf_detected_total"),
-            "refused": counters("rampart_waf_refused_total"),
-            "access_denied": counters("rampart_access_denied_total"),
+            "blocked": counters(&families, "rampart_waf_blocked_total"),
+            "detected": counters(&families, "rampart_waf_detected_total"),
+            "refused": counters(&families, "rampart_waf_refused_total"),
+            "access_denied": counters(&families, "rampart_access_denied_total"),
         },
         "recent_blocks": held,
         "top_rules": rules.iter().map(|(id, n)| json!({ "id": id, "blocks": n })).collect::<Vec<_>>(),
